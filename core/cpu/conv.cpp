@@ -1,0 +1,183 @@
+// CPU convolution by im2col + GEMM, one image at a time so the column buffer stays in cache-sized
+// pieces. A 1x1 convolution with stride 1 and no padding needs no im2col: the image is the
+// column matrix.
+//
+// For one image and one group (Cg = C / groups, Og = O / groups, KK = KH * KW):
+//   col [Cg * KK, OH * OW] = im2col(x)
+//   forward:          out [Og, OH * OW]    = W [Og, Cg * KK] @ col
+//   backward data:    col = W^T @ grad_out, then col2im adds col back into grad_x
+//   backward weight:  grad_W [Og, Cg * KK] += grad_out @ col^T
+#include "core/cpu/blas.h"
+#include "core/cpu/cpu_backend.h"
+#include "core/cpu/loops.h"
+#include "core/creation.h"
+
+namespace nabla {
+
+namespace {
+
+struct ConvGeometry {
+  int64_t n, c, h, w, o, kh, kw, oh, ow, groups;
+  const Conv2dParams& p;
+
+  ConvGeometry(const Shape& input, const Shape& weight, const Shape& out, const Conv2dParams& p)
+      : n(input[0]), c(input[1]), h(input[2]), w(input[3]), o(weight[0]), kh(weight[2]),
+        kw(weight[3]), oh(out[2]), ow(out[3]), groups(p.groups), p(p) {}
+
+  int64_t cg() const { return c / groups; }
+  int64_t og() const { return o / groups; }
+  int64_t col_rows() const { return cg() * kh * kw; }
+  int64_t col_cols() const { return oh * ow; }
+  bool is_pointwise() const {
+    return kh == 1 && kw == 1 && p.stride[0] == 1 && p.stride[1] == 1 && p.padding[0] == 0 &&
+           p.padding[1] == 0;
+  }
+  // im2col's scratch space (none for a pointwise convolution), from the caching allocator.
+  Tensor column_buffer(DType dtype) const {
+    return empty({is_pointwise() ? 0 : col_rows() * col_cols()}, {.dtype = dtype});
+  }
+};
+
+// The input column that output column `o_col` reads at kernel offset `k`, per axis.
+inline int64_t input_index(int64_t out_i, int64_t k, int64_t stride, int64_t pad, int64_t dil) {
+  return out_i * stride - pad + k * dil;
+}
+
+// The range [lo, hi) of output positions whose input index lies inside [0, size).
+inline void valid_range(int64_t size, int64_t out_size, int64_t k, int64_t stride, int64_t pad,
+                        int64_t dil, int64_t& lo, int64_t& hi) {
+  int64_t offset = k * dil - pad;  // input = out * stride + offset
+  lo = offset >= 0 ? 0 : (-offset + stride - 1) / stride;
+  hi = size - offset <= 0 ? 0 : (size - offset + stride - 1) / stride;
+  hi = std::min(hi, out_size);
+  lo = std::min(lo, hi);
+}
+
+template <class T>
+void im2col(const ConvGeometry& g, const T* x, T* col) {
+  const int64_t kk = g.kh * g.kw;
+  cpu::parallel_for(g.col_rows(), 8, [&](int64_t begin, int64_t end) {
+    for (int64_t row = begin; row < end; ++row) {
+      int64_t ch = row / kk, ki = (row % kk) / g.kw, kj = row % g.kw;
+      const T* plane = x + ch * g.h * g.w;
+      T* dst = col + row * g.col_cols();
+      int64_t lo_j, hi_j;
+      valid_range(g.w, g.ow, kj, g.p.stride[1], g.p.padding[1], g.p.dilation[1], lo_j, hi_j);
+      for (int64_t oi = 0; oi < g.oh; ++oi, dst += g.ow) {
+        int64_t ii = input_index(oi, ki, g.p.stride[0], g.p.padding[0], g.p.dilation[0]);
+        if (ii < 0 || ii >= g.h) {
+          std::fill(dst, dst + g.ow, T(0));
+          continue;
+        }
+        const T* src = plane + ii * g.w + input_index(0, kj, g.p.stride[1], g.p.padding[1],
+                                                      g.p.dilation[1]);
+        std::fill(dst, dst + lo_j, T(0));
+        for (int64_t oj = lo_j; oj < hi_j; ++oj) dst[oj] = src[oj * g.p.stride[1]];
+        std::fill(dst + hi_j, dst + g.ow, T(0));
+      }
+    }
+  });
+}
+
+// Adds each column entry back into the input position it was read from. Rows of one channel
+// touch the same plane, so threads split by channel.
+template <class T>
+void col2im(const ConvGeometry& g, const T* col, T* x) {
+  const int64_t kk = g.kh * g.kw;
+  cpu::parallel_for(g.cg(), 1, [&](int64_t begin, int64_t end) {
+    for (int64_t ch = begin; ch < end; ++ch) {
+      T* plane = x + ch * g.h * g.w;
+      for (int64_t r = 0; r < kk; ++r) {
+        int64_t ki = r / g.kw, kj = r % g.kw;
+        const T* src = col + (ch * kk + r) * g.col_cols();
+        int64_t lo_j, hi_j;
+        valid_range(g.w, g.ow, kj, g.p.stride[1], g.p.padding[1], g.p.dilation[1], lo_j, hi_j);
+        for (int64_t oi = 0; oi < g.oh; ++oi, src += g.ow) {
+          int64_t ii = input_index(oi, ki, g.p.stride[0], g.p.padding[0], g.p.dilation[0]);
+          if (ii < 0 || ii >= g.h) continue;
+          T* dst = plane + ii * g.w + input_index(0, kj, g.p.stride[1], g.p.padding[1],
+                                                  g.p.dilation[1]);
+          for (int64_t oj = lo_j; oj < hi_j; ++oj) dst[oj * g.p.stride[1]] += src[oj];
+        }
+      }
+    }
+  });
+}
+
+}  // namespace
+
+void CpuBackend::conv2d(const Tensor& input, const Tensor& weight, const Conv2dParams& p,
+                        const Tensor& out) {
+  visit_dtype<DTypeSet::floating>(input.dtype(), "conv2d", [&]<class T>() {
+    ConvGeometry g(input.shape(), weight.shape(), out.shape(), p);
+    Tensor col = g.column_buffer(dtype_of<T>());
+    const T* x = input.data<T>();
+    const T* wt = weight.data<T>();
+    T* y = out.data<T>();
+    for (int64_t i = 0; i < g.n; ++i) {
+      for (int64_t grp = 0; grp < g.groups; ++grp) {
+        const T* xg = x + (i * g.c + grp * g.cg()) * g.h * g.w;
+        const T* cols = xg;
+        if (!g.is_pointwise()) {
+          im2col(g, xg, col.data<T>());
+          cols = col.data<T>();
+        }
+        cpu::gemm(CblasNoTrans, CblasNoTrans, g.og(), g.col_cols(), g.col_rows(), T(1),
+                  wt + grp * g.og() * g.col_rows(), g.col_rows(), cols, g.col_cols(), T(0),
+                  y + (i * g.o + grp * g.og()) * g.col_cols(), g.col_cols());
+      }
+    }
+  });
+}
+
+void CpuBackend::conv2d_backward_data(const Tensor& grad_out, const Tensor& weight,
+                                      const Conv2dParams& p, const Tensor& grad_input) {
+  visit_dtype<DTypeSet::floating>(grad_out.dtype(), "conv2d_backward_data", [&]<class T>() {
+    ConvGeometry g(grad_input.shape(), weight.shape(), grad_out.shape(), p);
+    Tensor col = g.column_buffer(dtype_of<T>());
+    const T* gy = grad_out.data<T>();
+    const T* wt = weight.data<T>();
+    T* gx = grad_input.data<T>();
+    for (int64_t i = 0; i < g.n; ++i) {
+      for (int64_t grp = 0; grp < g.groups; ++grp) {
+        T* gxg = gx + (i * g.c + grp * g.cg()) * g.h * g.w;
+        T* cols = g.is_pointwise() ? gxg : col.data<T>();
+        cpu::gemm(CblasTrans, CblasNoTrans, g.col_rows(), g.col_cols(), g.og(), T(1),
+                  wt + grp * g.og() * g.col_rows(), g.col_rows(),
+                  gy + (i * g.o + grp * g.og()) * g.col_cols(), g.col_cols(), T(0), cols,
+                  g.col_cols());
+        if (!g.is_pointwise()) {
+          std::fill(gxg, gxg + g.cg() * g.h * g.w, T(0));
+          col2im(g, cols, gxg);
+        }
+      }
+    }
+  });
+}
+
+void CpuBackend::conv2d_backward_weight(const Tensor& input, const Tensor& grad_out,
+                                        const Conv2dParams& p, const Tensor& grad_weight) {
+  visit_dtype<DTypeSet::floating>(input.dtype(), "conv2d_backward_weight", [&]<class T>() {
+    ConvGeometry g(input.shape(), grad_weight.shape(), grad_out.shape(), p);
+    Tensor col = g.column_buffer(dtype_of<T>());
+    const T* x = input.data<T>();
+    const T* gy = grad_out.data<T>();
+    T* gw = grad_weight.data<T>();
+    for (int64_t i = 0; i < g.n; ++i) {
+      for (int64_t grp = 0; grp < g.groups; ++grp) {
+        const T* xg = x + (i * g.c + grp * g.cg()) * g.h * g.w;
+        const T* cols = xg;
+        if (!g.is_pointwise()) {
+          im2col(g, xg, col.data<T>());
+          cols = col.data<T>();
+        }
+        cpu::gemm(CblasNoTrans, CblasTrans, g.og(), g.col_rows(), g.col_cols(), T(1),
+                  gy + (i * g.o + grp * g.og()) * g.col_cols(), g.col_cols(), cols, g.col_cols(),
+                  i == 0 ? T(0) : T(1), gw + grp * g.og() * g.col_rows(), g.col_rows());
+      }
+    }
+    if (g.n == 0) std::fill(gw, gw + grad_weight.numel(), T(0));
+  });
+}
+
+}  // namespace nabla

@@ -1,0 +1,14 @@
+// nabla's public API in one include: tensors, ops, autograd.
+#pragma once
+
+#include "autograd/dot.h"
+#include "autograd/engine.h"
+#include "autograd/functional.h"
+#include "autograd/grad_mode.h"
+#include "autograd/gradcheck.h"
+#include "autograd/hooks.h"
+#include "autograd/ops.h"
+#include "core/creation.h"
+#include "core/generator.h"
+#include "core/parallel.h"
+#include "core/tensor.h"
