@@ -1,0 +1,81 @@
+# Installs what is missing, builds, tests, benchmarks and formats nabla; CI runs `make test`.
+
+# Debian packages the build needs (DESIGN.md, "Build").
+PACKAGES := build-essential cmake libopenblas-dev doctest-dev libstb-dev zlib1g-dev \
+            nlohmann-json3-dev libcli11-dev libbenchmark-dev
+
+BUILD := build
+ASAN_BUILD := build-asan
+TRAIN := $(BUILD)/examples/autograd_basics
+JOBS := $(shell nproc)
+SOURCE_DIRS := core autograd nn optim data quant hpo cuda examples tests bench tools
+
+# apt-get needs root; sudo when it is there, else try as we are and let apt-get explain.
+SUDO := $(if $(filter 0,$(shell id -u)),,$(shell command -v sudo))
+
+# UBSan only reports and carries on unless told to halt.
+SANITIZER_ENV := ASAN_OPTIONS=detect_leaks=1:detect_stack_use_after_return=1 \
+                 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+
+# cmake --build runs make underneath; its Entering/Leaving lines are noise here.
+MAKEFLAGS += --no-print-directory
+
+.PHONY: deps build test train test-asan bench format format-check clean
+
+# Asks dpkg first, so that apt-get (and its network) runs only when something is missing.
+deps:
+	@missing=""; \
+	for p in $(PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" \
+	    || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing:$$missing"; \
+	  $(SUDO) apt-get update \
+	  && $(SUDO) env DEBIAN_FRONTEND=noninteractive \
+	       apt-get install -y --no-install-recommends $$missing; \
+	fi
+
+# Configure once; cmake --build re-runs CMake by itself when a CMakeLists.txt changes. A newer
+# Makefile may carry new options, so it configures again.
+$(BUILD)/CMakeCache.txt: Makefile | deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DNABLA_WERROR=ON
+
+$(ASAN_BUILD)/CMakeCache.txt: Makefile | deps
+	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNABLA_SANITIZE=ON \
+	  -DNABLA_BUILD_BENCH=OFF
+
+build: $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j$(JOBS)
+
+test: build
+	ctest --test-dir $(BUILD) --output-on-failure -j$(JOBS)
+
+train: build
+	$(TRAIN)
+
+# The suite's discovery step runs test programs at build time, so the build sees the same
+# sanitizer settings as ctest.
+test-asan: $(ASAN_BUILD)/CMakeCache.txt
+	$(SANITIZER_ENV) cmake --build $(ASAN_BUILD) -j$(JOBS)
+	$(SANITIZER_ENV) ctest --test-dir $(ASAN_BUILD) --output-on-failure -j$(JOBS)
+
+bench: build
+	@found=0; \
+	for b in $(BUILD)/bench/bench_*; do \
+	  if [ -f "$$b" ] && [ -x "$$b" ]; then \
+	    found=1; echo "== $$b"; "$$b" || exit 1; \
+	  fi; \
+	done; \
+	[ $$found = 1 ] || { echo "no benchmark programs in $(BUILD)/bench"; exit 1; }
+
+FORMAT_FILES = $(shell find $(wildcard $(SOURCE_DIRS)) -name '*.h' -o -name '*.cpp')
+
+format:
+	clang-format -i $(FORMAT_FILES)
+
+format-check:
+	clang-format --dry-run --Werror $(FORMAT_FILES)
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)
