@@ -20,6 +20,8 @@ SANITIZER_ENV := ASAN_OPTIONS=detect_leaks=1:detect_stack_use_after_return=1 \
 # cmake --build runs make underneath; its Entering/Leaving lines are noise here.
 MAKEFLAGS += --no-print-directory
 
+# A failed configure must not leave behind a CMakeCache.txt that looks up to date.
+.DELETE_ON_ERROR:
 .PHONY: deps build test train test-asan bench format format-check clean
 
 # Asks dpkg first, so that apt-get (and its network) runs only when something is missing.
