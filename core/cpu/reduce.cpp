@@ -13,6 +13,7 @@
 #include "core/cpu/cpu_backend.h"
 #include "core/cpu/loops.h"
 #include "core/cpu/nan.h"
+#include "core/creation.h"
 
 namespace nabla {
 
@@ -56,10 +57,16 @@ A reduce_run(const char* p, int64_t stride, int64_t n, A acc, Combine<A> c) {
   return acc;
 }
 
+// float sums accumulate in double: a float running sum over millions of elements drifts by
+// percent; the extra precision costs nothing here, where memory bandwidth is the limit.
+template <class A>
+using Accumulator = std::conditional_t<std::is_same_v<A, float>, double, A>;
+
 template <class T, class A>
 void reduce_kernel(ReduceOp op, const Tensor& x, const std::vector<int64_t>& dims,
                    const Tensor& out) {
-  Combine<A> combine{op};
+  using Acc = Accumulator<A>;
+  Combine<Acc> combine{op};
   std::vector<bool> reduced(x.dim(), false);
   for (int64_t d : dims) reduced[d] = true;
   Shape kept_shape, red_shape;
@@ -68,56 +75,61 @@ void reduce_kernel(ReduceOp op, const Tensor& x, const std::vector<int64_t>& dim
   for (int64_t d = 0; d < x.dim(); ++d) {
     (reduced[d] ? red_shape : kept_shape).push_back(x.size(d));
     (reduced[d] ? red_strides : kept_strides).push_back(x.stride(d));
-    if (x.size(d) > 1 && (innermost < 0 || std::abs(x.stride(d)) < std::abs(x.stride(innermost))))
-      innermost = d;
+    if (x.size(d) > 1 && (innermost < 0 || x.stride(d) < x.stride(innermost))) innermost = d;
   }
   A* o = out.data<A>();
-  const int64_t n_out = out.numel();
+  const int64_t n_out = out.numel(), n_red = numel(red_shape);
+  const int64_t grain = std::max<int64_t>(1, cpu::kGrain / std::max<int64_t>(n_red, 1));
   char* base = static_cast<char*>(x.raw_data());
-  const bool slices_path = innermost >= 0 && !reduced[innermost] && n_out >= 256;
+  cpu::StridedLoop<1> slices(red_shape, {base}, {red_strides}, {sizeof(T)});
 
-  if (!slices_path) {  // one output at a time; see Note [reduction paths]
-    cpu::StridedLoop<1> run(red_shape, {base}, {red_strides}, {sizeof(T)});
-    cpu::StridedLoop<1> outer(kept_shape, {base}, {kept_strides}, {sizeof(T)});
-    int64_t n_red = numel(red_shape);
-    cpu::parallel_for(n_out, std::max<int64_t>(1, cpu::kGrain / std::max<int64_t>(n_red, 1)),
-                      [&](int64_t begin, int64_t end) {
-                        int64_t i = begin;
-                        auto per_output = [&](auto p, auto s, int64_t n) {
-                          for (int64_t j = 0; j < n; ++j, ++i) {
-                            A acc = combine.identity();
-                            auto body = [&](auto q, auto st, int64_t m) {
-                              acc = reduce_run<T, A>(q[0], st[0], m, acc, combine);
-                            };
-                            run.walk({p[0] + j * s[0]}, 0, n_red, body);
-                            o[i] = acc;
-                          }
-                        };
-                        outer.walk(outer.base, begin, end, per_output);
-                      });
+  if (innermost < 0 || reduced[innermost] || n_out < 256) {  // see Note [reduction paths]
+    cpu::StridedLoop<1> outputs(kept_shape, {base}, {kept_strides}, {sizeof(T)});
+    cpu::parallel_for(n_out, grain, [&](int64_t begin, int64_t end) {
+      int64_t i = begin;
+      auto per_output = [&](auto p, auto s, int64_t n) {
+        for (int64_t j = 0; j < n; ++j, ++i) {
+          Acc acc = combine.identity();
+          auto run = [&](auto q, auto st, int64_t m) {
+            acc = reduce_run<T, Acc>(q[0], st[0], m, acc, combine);
+          };
+          slices.walk({p[0] + j * s[0]}, 0, n_red, run);
+          o[i] = static_cast<A>(acc);
+        }
+      };
+      outputs.walk(outputs.base, begin, end, per_output);
+    });
     return;
   }
-  // Slices path: out (kept dims) combined with each slice x[r] over the reduced index r.
-  std::fill(o, o + n_out, combine.identity());
-  cpu::StridedLoop<1> slices(red_shape, {base}, {red_strides}, {sizeof(T)});
-  Strides out_strides = contiguous_strides(kept_shape);
-  cpu::StridedLoop<2> row(kept_shape, {reinterpret_cast<char*>(o), base},
-                          {out_strides, kept_strides}, {sizeof(A), sizeof(T)});
-  auto each_slice = [&](auto q, auto s, int64_t m) {
-    for (int64_t j = 0; j < m; ++j) {
-      std::array<char*, 2> origin{reinterpret_cast<char*>(o), q[0] + j * s[0]};
-      cpu::parallel_for(row.numel, cpu::kGrain, [&](int64_t begin, int64_t end) {
-        auto body = [&](auto p, auto st, int64_t n) {
-          for (int64_t k = 0; k < n; ++k) {
-            A* dst = reinterpret_cast<A*>(p[0] + k * st[0]);
-            *dst = combine(*dst, static_cast<A>(*reinterpret_cast<const T*>(p[1] + k * st[1])));
-          }
-        };
-        row.walk(origin, begin, end, body);
-      });
+  // Each thread owns a range of outputs and combines every slice x[r] into it, a block of
+  // outputs at a time so the block stays in cache across slices.
+  constexpr int64_t kBlock = 2048;
+  Tensor acc_buffer = empty({n_out}, {.dtype = dtype_of<Acc>()});
+  Acc* acc = acc_buffer.data<Acc>();
+  std::fill(acc, acc + n_out, combine.identity());
+  char* acc_base = reinterpret_cast<char*>(acc);
+  cpu::StridedLoop<2> rows(kept_shape, {acc_base, base}, {contiguous_strides(kept_shape), kept_strides},
+                           {sizeof(Acc), sizeof(T)});
+  auto combine_run = [&](auto p, auto st, int64_t n) {
+    Acc* dst = reinterpret_cast<Acc*>(p[0]);
+    if (st[1] == sizeof(T)) {
+      const T* src = reinterpret_cast<const T*>(p[1]);
+      for (int64_t k = 0; k < n; ++k) dst[k] = combine(dst[k], static_cast<Acc>(src[k]));
+      return;
     }
+    for (int64_t k = 0; k < n; ++k)
+      dst[k] = combine(dst[k], static_cast<Acc>(*reinterpret_cast<const T*>(p[1] + k * st[1])));
   };
-  slices.walk(slices.base, 0, slices.numel, each_slice);
+  cpu::parallel_for(n_out, grain, [&](int64_t begin, int64_t end) {
+    for (int64_t block = begin; block < end; block += kBlock) {
+      const int64_t block_end = std::min(end, block + kBlock);
+      auto each_slice = [&](auto q, auto s, int64_t m) {
+        for (int64_t j = 0; j < m; ++j) rows.walk({acc_base, q[0] + j * s[0]}, block, block_end, combine_run);
+      };
+      slices.walk(slices.base, 0, n_red, each_slice);
+    }
+  });
+  for (int64_t i = 0; i < n_out; ++i) o[i] = static_cast<A>(acc[i]);
 }
 
 }  // namespace

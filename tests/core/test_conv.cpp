@@ -1,0 +1,143 @@
+// Convolution and pooling against direct loops; the backward kernels against the adjoint
+// identities <conv(x, w), g> = <x, backward_data(g, w)> = <w, backward_weight(x, g)>.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <limits>
+
+#include "nabla.h"
+
+using namespace nabla;
+
+namespace {
+Conv2dParams params(int64_t sh, int64_t sw, int64_t ph, int64_t pw, int64_t dh, int64_t dw, int64_t groups) {
+  Conv2dParams p;
+  p.stride[0] = sh, p.stride[1] = sw;
+  p.padding[0] = ph, p.padding[1] = pw;
+  p.dilation[0] = dh, p.dilation[1] = dw;
+  p.groups = groups;
+  return p;
+}
+
+// Direct convolution by definition, in double.
+std::vector<double> naive_conv(const Tensor& input, const Tensor& weight, const Conv2dParams& p,
+                               const Shape& out) {
+  std::vector<double> x = input.to_vector<double>(), w = weight.to_vector<double>();
+  const int64_t c = input.size(1), h = input.size(2), wd = input.size(3);
+  const int64_t cg = weight.size(1), kh = weight.size(2), kw = weight.size(3);
+  const int64_t og = out[1] / p.groups;
+  std::vector<double> y(numel(out), 0.0);
+  for (int64_t n = 0; n < out[0]; ++n)
+    for (int64_t o = 0; o < out[1]; ++o)
+      for (int64_t i = 0; i < out[2]; ++i)
+        for (int64_t j = 0; j < out[3]; ++j) {
+          double acc = 0;
+          int64_t g = o / og;
+          for (int64_t ci = 0; ci < cg; ++ci)
+            for (int64_t a = 0; a < kh; ++a)
+              for (int64_t b = 0; b < kw; ++b) {
+                int64_t ii = i * p.stride[0] - p.padding[0] + a * p.dilation[0];
+                int64_t jj = j * p.stride[1] - p.padding[1] + b * p.dilation[1];
+                if (ii < 0 || ii >= h || jj < 0 || jj >= wd) continue;
+                acc += x[((n * c + g * cg + ci) * h + ii) * wd + jj] * w[((o * cg + ci) * kh + a) * kw + b];
+              }
+          y[((n * out[1] + o) * out[2] + i) * out[3] + j] = acc;
+        }
+  return y;
+}
+
+double inner(const Tensor& a, const Tensor& b) { return sum(mul(a, b)).item(); }
+}  // namespace
+
+TEST_CASE("conv2d matches direct convolution over strides, padding, dilation and groups") {
+  manual_seed(5);
+  struct Case {
+    Shape input, weight;
+    Conv2dParams p;
+  };
+  std::vector<Case> cases = {
+      {{2, 3, 7, 6}, {4, 3, 3, 3}, params(1, 1, 1, 1, 1, 1, 1)},
+      {{1, 2, 8, 9}, {3, 2, 3, 2}, params(2, 3, 1, 0, 1, 1, 1)},
+      {{1, 2, 9, 9}, {2, 2, 3, 3}, params(1, 1, 2, 2, 2, 2, 1)},
+      {{2, 4, 5, 5}, {6, 2, 3, 3}, params(1, 1, 1, 1, 1, 1, 2)},
+      {{2, 4, 5, 5}, {4, 1, 3, 3}, params(2, 2, 1, 1, 1, 1, 4)},  // depthwise
+      {{3, 5, 4, 4}, {2, 5, 1, 1}, params(1, 1, 0, 0, 1, 1, 1)},  // pointwise: no im2col
+  };
+  for (const Case& c : cases) {
+    INFO("input ", c.input, " weight ", c.weight);
+    Tensor x = randn(c.input, {.dtype = kFloat64}), w = randn(c.weight, {.dtype = kFloat64});
+    Tensor y = conv2d(x, w, Tensor(), c.p);
+    std::vector<double> expected = naive_conv(x, w, c.p, y.shape());
+    std::vector<double> got = y.to_vector<double>();
+    REQUIRE(got.size() == expected.size());
+    for (size_t i = 0; i < got.size(); ++i) CHECK(got[i] == doctest::Approx(expected[i]));
+
+    Tensor g = randn(y.shape(), {.dtype = kFloat64});
+    double lhs = inner(y, g);
+    CHECK(inner(x, conv2d_backward_data(g, w, x.shape(), c.p)) == doctest::Approx(lhs));
+    CHECK(inner(w, conv2d_backward_weight(x, g, w.shape(), c.p)) == doctest::Approx(lhs));
+  }
+}
+
+TEST_CASE("conv2d: bias, float32, and errors that name both shapes") {
+  Tensor x = ones({1, 2, 3, 3}), w = ones({4, 2, 3, 3}), b = from_vector<float>({0, 1, 2, 3});
+  Tensor y = conv2d(x, w, b, params(1, 1, 1, 1, 1, 1, 1));
+  CHECK(y.shape() == Shape{1, 4, 3, 3});
+  CHECK(select(select(select(select(y, 0, 0), 0, 3), 0, 1), 0, 1).item() == 18.0 + 3);
+  CHECK_THROWS_WITH_AS(conv2d(ones({8, 3, 32, 32}), ones({32, 16, 3, 3})),
+                       "conv2d: input has 3 channels but weight expects 16 (input [8, 3, 32, 32], "
+                       "weight [32, 16, 3, 3], groups 1)",
+                       ShapeError);
+  CHECK_THROWS_AS(conv2d(ones({1, 1, 2, 2}), ones({1, 1, 3, 3})), ShapeError);
+  CHECK_THROWS_AS(conv2d(ones({1, 1, 2, 2}), ones({1, 1, 1, 1}, {.dtype = kFloat64})), DTypeError);
+  CHECK_THROWS_AS(conv2d(ones({1, 4, 3, 3}), ones({3, 2, 1, 1}), Tensor(), params(1, 1, 0, 0, 1, 1, 2)),
+                  ShapeError);
+}
+
+TEST_CASE("max_pool2d and avg_pool2d against direct loops") {
+  Tensor x = reshape(arange(16, {.dtype = kFloat64}), {1, 1, 4, 4});
+  CHECK(max_pool2d(x, 2).to_vector<double>() == std::vector<double>{5, 7, 13, 15});
+  CHECK(avg_pool2d(x, 2).to_vector<double>() == std::vector<double>{2.5, 4.5, 10.5, 12.5});
+  // 3x3 windows, stride 2, padding 1: corners see 4 real cells; the divisor depends on
+  // count_include_pad.
+  Pool2dParams p;
+  p.kernel[0] = p.kernel[1] = 3;
+  p.stride[0] = p.stride[1] = 2;
+  p.padding[0] = p.padding[1] = 1;
+  Tensor with_pad = avg_pool2d(x, p);
+  CHECK(with_pad.to_vector<double>()[0] == doctest::Approx((0 + 1 + 4 + 5) / 9.0));
+  p.count_include_pad = false;
+  CHECK(avg_pool2d(x, p).to_vector<double>()[0] == doctest::Approx((0 + 1 + 4 + 5) / 4.0));
+  CHECK(max_pool2d(x, p).to_vector<double>() == std::vector<double>{5, 7, 13, 15});
+  p.ceil_mode = true;
+  p.padding[0] = p.padding[1] = 0;
+  CHECK(max_pool2d(x, p).shape() == Shape{1, 1, 2, 2});  // ceil((4 - 3) / 2) + 1
+  Tensor five = reshape(arange(25, {.dtype = kFloat64}), {1, 1, 5, 5});
+  Pool2dParams ceil2;
+  ceil2.kernel[0] = ceil2.kernel[1] = 2;
+  ceil2.stride[0] = ceil2.stride[1] = 2;
+  ceil2.ceil_mode = true;
+  CHECK(max_pool2d(five, ceil2).to_vector<double>() == std::vector<double>{6, 8, 9, 16, 18, 19, 21, 23, 24});
+  CHECK_THROWS_AS(max_pool2d(x, 3, 1, 2), ValueError);  // padding over half the window
+  CHECK_THROWS_AS(max_pool2d(ones({4, 4}), 2), ShapeError);
+}
+
+TEST_CASE("max_pool2d gradient goes to the winning position") {
+  Tensor x = from_vector<double>({1, 9, 2, 3, 4, 5, 6, 7, 8, 0, 1, 2, 3, 4, 5, 6}, {1, 1, 4, 4}).requires_grad_();
+  backward(sum(max_pool2d(x, 2)));
+  CHECK(x.grad().to_vector<double>() ==
+        std::vector<double>{0, 1, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 1});
+}
+
+TEST_CASE("avg_pool2d_backward is the adjoint of avg_pool2d") {
+  manual_seed(9);
+  Pool2dParams p;
+  p.kernel[0] = p.kernel[1] = 3;
+  p.stride[0] = p.stride[1] = 2;
+  p.padding[0] = p.padding[1] = 1;
+  p.count_include_pad = false;
+  Tensor x = randn({2, 3, 7, 6}, {.dtype = kFloat64});
+  Tensor y = avg_pool2d(x, p);
+  Tensor g = randn(y.shape(), {.dtype = kFloat64});
+  CHECK(inner(y, g) == doctest::Approx(inner(x, avg_pool2d_backward(g, x.shape(), p))));
+}
