@@ -5,18 +5,10 @@
 #include <cmath>
 
 #include "nabla.h"
+#include "testing.h"
 
 using namespace nabla;
-
-namespace {
-std::vector<double> values(const Tensor& t) { return t.to_vector<double>(); }
-
-void check_close(const Tensor& t, const std::vector<double>& expected, double tol = 1e-5) {
-  std::vector<double> got = values(t);
-  REQUIRE(got.size() == expected.size());
-  for (size_t i = 0; i < got.size(); ++i) CHECK(got[i] == doctest::Approx(expected[i]).epsilon(tol));
-}
-}  // namespace
+using namespace nabla::testing;
 
 TEST_CASE("backward: gradients of a small expression match hand derivation") {
   // f = sum(x * y + x^2), df/dx = y + 2x, df/dy = x

@@ -6,17 +6,10 @@
 
 #include "core/ops.h"
 #include "nabla.h"
+#include "testing.h"
 
 using namespace nabla;
-
-namespace {
-std::vector<double> values(const Tensor& t) { return t.to_vector<double>(); }
-void check_close(const Tensor& t, const std::vector<double>& expected) {
-  std::vector<double> got = values(t);
-  REQUIRE(got.size() == expected.size());
-  for (size_t i = 0; i < got.size(); ++i) CHECK(got[i] == doctest::Approx(expected[i]).epsilon(1e-6));
-}
-}  // namespace
+using namespace nabla::testing;
 
 TEST_CASE("binary arithmetic on hand-computed values") {
   Tensor a = from_vector<double>({1, -2, 3, 4});

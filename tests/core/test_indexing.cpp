@@ -3,12 +3,10 @@
 #include <doctest/doctest.h>
 
 #include "nabla.h"
+#include "testing.h"
 
 using namespace nabla;
-
-namespace {
-std::vector<double> values(const Tensor& t) { return t.to_vector<double>(); }
-}  // namespace
+using namespace nabla::testing;
 
 TEST_CASE("gather and scatter_add along each dim") {
   Tensor x = reshape(arange(6), {2, 3});  // [[0 1 2] [3 4 5]]

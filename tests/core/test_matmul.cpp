@@ -3,8 +3,10 @@
 #include <doctest/doctest.h>
 
 #include "nabla.h"
+#include "testing.h"
 
 using namespace nabla;
+using namespace nabla::testing;
 
 namespace {
 // [M, K] @ [K, N] by the definition, in double.
@@ -18,11 +20,6 @@ std::vector<double> naive(const Tensor& a, const Tensor& b) {
   return out;
 }
 
-void check_close(const Tensor& t, const std::vector<double>& expected, double eps = 1e-5) {
-  std::vector<double> got = t.to_vector<double>();
-  REQUIRE(got.size() == expected.size());
-  for (size_t i = 0; i < got.size(); ++i) CHECK(got[i] == doctest::Approx(expected[i]).epsilon(eps));
-}
 }  // namespace
 
 TEST_CASE("matmul: 2-d against the definition, float32 and float64") {

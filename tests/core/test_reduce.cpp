@@ -5,16 +5,12 @@
 #include <cmath>
 
 #include "nabla.h"
+#include "testing.h"
 
 using namespace nabla;
+using namespace nabla::testing;
 
 namespace {
-std::vector<double> values(const Tensor& t) { return t.to_vector<double>(); }
-void check_close(const Tensor& t, const std::vector<double>& expected, double eps = 1e-6) {
-  std::vector<double> got = values(t);
-  REQUIRE(got.size() == expected.size());
-  for (size_t i = 0; i < got.size(); ++i) CHECK(got[i] == doctest::Approx(expected[i]).epsilon(eps));
-}
 
 // Sum of x [a, b, c] over the dims in `mask` (bit d set: reduce dim d), by brute force.
 std::vector<double> naive_sum(const std::vector<double>& x, const Shape& s, int mask) {
