@@ -12,7 +12,8 @@ namespace nabla::autograd {
 std::string to_dot(const Tensor& t) {
   std::ostringstream os;
   os << "digraph autograd {\n  rankdir=BT;\n  node [fontname=\"Helvetica\", fontsize=10];\n";
-  os << "  output [label=\"output\\n" << t.shape() << "\", shape=ellipse, style=filled, "
+  os << "  output [label=\"output\\n"
+     << t.shape() << "\", shape=ellipse, style=filled, "
      << "fillcolor=\"#f5e6c8\"];\n";
   Edge root = gradient_edge(t);
   if (!root.valid()) return os.str() + "}\n";

@@ -122,8 +122,8 @@ void run_backward(const std::vector<Edge>& roots, const std::vector<Tensor>& roo
 // The edge and seed gradient of each root, checked.
 void prepare_roots(const std::vector<Tensor>& outputs, const std::vector<Tensor>& grad_outputs,
                    const char* op, std::vector<Edge>& edges, std::vector<Tensor>& grads) {
-  NABLA_CHECK(grad_outputs.empty() || grad_outputs.size() == outputs.size(), ValueError, op,
-              ": ", grad_outputs.size(), " gradients given for ", outputs.size(), " outputs");
+  NABLA_CHECK(grad_outputs.empty() || grad_outputs.size() == outputs.size(), ValueError, op, ": ",
+              grad_outputs.size(), " gradients given for ", outputs.size(), " outputs");
   for (size_t i = 0; i < outputs.size(); ++i) {
     const Tensor& out = outputs[i];
     NABLA_CHECK(out.defined() && out.requires_grad(), AutogradError, op, ": output ", i,
@@ -151,8 +151,8 @@ std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<T
   prepare_roots(outputs, grad_outputs, "grad", roots, root_grads);
   Captures captures;
   for (size_t i = 0; i < inputs.size(); ++i) {
-    NABLA_CHECK(inputs[i].defined() && inputs[i].requires_grad(), AutogradError, "grad: input ",
-                i, " does not require grad");
+    NABLA_CHECK(inputs[i].defined() && inputs[i].requires_grad(), AutogradError, "grad: input ", i,
+                " does not require grad");
     captures.targets.push_back(gradient_edge(inputs[i]).node.get());
   }
   captures.results.resize(inputs.size());

@@ -21,7 +21,8 @@ HvpResult hvp(const Function& f, const std::vector<Tensor>& params, const std::v
   Tensor value = f(inputs);
   NABLA_CHECK(value.numel() == 1, ShapeError, "hvp: f must return one value, got shape ",
               value.shape());
-  std::vector<Tensor> first = grad({value}, inputs, {}, {.create_graph = true, .allow_unused = true});
+  std::vector<Tensor> first =
+      grad({value}, inputs, {}, {.create_graph = true, .allow_unused = true});
   Tensor directional;
   for (size_t i = 0; i < first.size(); ++i) {
     if (!first[i].defined()) continue;

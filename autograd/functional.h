@@ -11,8 +11,8 @@ namespace nabla::autograd {
 using Function = std::function<Tensor(const std::vector<Tensor>&)>;
 
 struct HvpResult {
-  Tensor value;                // f(params)
-  std::vector<Tensor> hvp;     // H v, one tensor per parameter
+  Tensor value;             // f(params)
+  std::vector<Tensor> hvp;  // H v, one tensor per parameter
 };
 
 // The Hessian of the scalar f at `params` times `v`, by double backward: H v = d/dp (df/dp · v).

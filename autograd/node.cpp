@@ -34,8 +34,8 @@ class FunctionNode final : public Node {
       const TensorMeta& want = input_meta[i];
       NABLA_CHECK(grads[i].shape() == want.shape && grads[i].dtype() == want.dtype, Error,
                   "internal error: the gradient rule of ", name_, " gave input ", i, " a ",
-                  grads[i].dtype(), " gradient of shape ", grads[i].shape(), " for a ",
-                  want.dtype, " input of shape ", want.shape);
+                  grads[i].dtype(), " gradient of shape ", grads[i].shape(), " for a ", want.dtype,
+                  " input of shape ", want.shape);
     }
     return grads;
   }
@@ -102,10 +102,9 @@ class AccumulateGrad final : public Node {
 
 Tensor SavedTensor::get() const {
   if (tensor_.defined())
-    NABLA_CHECK(tensor_.version() == version_, AutogradError,
-                "a tensor saved for backward (shape ", tensor_.shape(),
-                ") was modified in place after it was saved (version ", version_, " then, ",
-                tensor_.version(), " now); clone it before the in-place op");
+    NABLA_CHECK(tensor_.version() == version_, AutogradError, "a tensor saved for backward (shape ",
+                tensor_.shape(), ") was modified in place after it was saved (version ", version_,
+                " then, ", tensor_.version(), " now); clone it before the in-place op");
   return tensor_;
 }
 

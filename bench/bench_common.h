@@ -133,8 +133,8 @@ inline void print_summary(const MedianReporter& reporter,
     MedianReporter::Median ours, ref;
     if (!reporter.total(c.nabla, ours) || !reporter.total(c.reference, ref)) continue;
     // Both sides do the same work, so the ratio of speeds is the inverse ratio of times.
-    std::printf("%-32s %28s %28s %7.2f\n", c.label.c_str(), cell(ours).c_str(),
-                cell(ref).c_str(), ref.seconds / ours.seconds);
+    std::printf("%-32s %28s %28s %7.2f\n", c.label.c_str(), cell(ours).c_str(), cell(ref).c_str(),
+                ref.seconds / ours.seconds);
   }
 }
 
@@ -144,10 +144,9 @@ inline void print_summary(const MedianReporter& reporter,
 // override these defaults.
 inline int run_main(int argc, char** argv, const char* program, int repetitions,
                     const std::vector<Comparison>& comparisons) {
-  std::vector<std::string> defaults = {
-      "--benchmark_enable_random_interleaving=true",
-      "--benchmark_repetitions=" + std::to_string(repetitions),
-      "--benchmark_report_aggregates_only=true"};
+  std::vector<std::string> defaults = {"--benchmark_enable_random_interleaving=true",
+                                       "--benchmark_repetitions=" + std::to_string(repetitions),
+                                       "--benchmark_report_aggregates_only=true"};
   std::vector<char*> args{argv[0]};
   for (std::string& flag : defaults) args.push_back(flag.data());
   args.insert(args.end(), argv + 1, argv + argc);

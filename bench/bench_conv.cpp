@@ -41,9 +41,12 @@ constexpr Pass kPasses[] = {Pass::forward, Pass::backward_data, Pass::backward_w
 
 const char* name(Pass pass) {
   switch (pass) {
-    case Pass::forward: return "forward";
-    case Pass::backward_data: return "backward_data";
-    case Pass::backward_weight: return "backward_weight";
+    case Pass::forward:
+      return "forward";
+    case Pass::backward_data:
+      return "backward_data";
+    case Pass::backward_weight:
+      return "backward_weight";
   }
   return "";
 }
@@ -54,9 +57,12 @@ struct ConvData {
   Tensor col, y, grad_w;  // the raw GEMMs' buffers
 
   explicit ConvData(const ConvCase& cc)
-      : x(nabla::randn(cc.input())), w(nabla::randn(cc.weight())),
-        grad_y(nabla::randn(cc.output())), col(nabla::randn({cc.col_rows(), cc.col_cols()})),
-        y(nabla::empty(cc.output())), grad_w(nabla::empty(cc.weight())) {}
+      : x(nabla::randn(cc.input())),
+        w(nabla::randn(cc.weight())),
+        grad_y(nabla::randn(cc.output())),
+        col(nabla::randn({cc.col_rows(), cc.col_cols()})),
+        y(nabla::empty(cc.output())),
+        grad_w(nabla::empty(cc.weight())) {}
 };
 
 void nabla_kernel(benchmark::State& state, const ConvCase& cc, const ConvData& d, Pass pass) {
@@ -101,8 +107,8 @@ void raw_gemms(benchmark::State& state, const ConvCase& cc, const ConvData& d, P
                       cols, 0.0f, y, cols);
           break;
         case Pass::backward_data:  // col = W^T @ grad_y_i
-          cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, rows, cols, o, 1.0f, w, rows,
-                      grad_y, cols, 0.0f, col, cols);
+          cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, rows, cols, o, 1.0f, w, rows, grad_y,
+                      cols, 0.0f, col, cols);
           break;
         case Pass::backward_weight:  // grad_W += grad_y_i @ col^T
           cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, o, rows, cols, 1.0f, grad_y, cols,
@@ -126,17 +132,20 @@ int main(int argc, char** argv) {
     std::vector<std::string> kernels, gemms;
     for (Pass pass : kPasses) {
       const std::string pass_name = base + name(pass);
-      add(pass_name + "/nabla", [=](benchmark::State& s) { nabla_kernel(s, cc, data, pass); })
-          ->MinTime(0.2);
-      add(pass_name + "/gemm", [=](benchmark::State& s) { raw_gemms(s, cc, data, pass); })
-          ->MinTime(0.2);
-      comparisons.push_back({cc.name + " " + name(pass), {pass_name + "/nabla"},
-                             {pass_name + "/gemm"}});
+      add(pass_name + "/nabla", [=](benchmark::State& s) {
+        nabla_kernel(s, cc, data, pass);
+      })->MinTime(0.2);
+      add(pass_name + "/gemm", [=](benchmark::State& s) {
+        raw_gemms(s, cc, data, pass);
+      })->MinTime(0.2);
+      comparisons.push_back(
+          {cc.name + " " + name(pass), {pass_name + "/nabla"}, {pass_name + "/gemm"}});
       kernels.push_back(pass_name + "/nabla");
       gemms.push_back(pass_name + "/gemm");
     }
-    add(base + "step/autograd", [=](benchmark::State& s) { nabla_autograd_step(s, cc, data); })
-        ->MinTime(0.2);
+    add(base + "step/autograd", [=](benchmark::State& s) {
+      nabla_autograd_step(s, cc, data);
+    })->MinTime(0.2);
     comparisons.push_back({cc.name + " step (kernels)", kernels, gemms});
     comparisons.push_back({cc.name + " step (autograd)", {base + "step/autograd"}, gemms});
   }

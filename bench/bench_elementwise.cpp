@@ -101,15 +101,15 @@ const float* in(const std::vector<Tensor>& inputs, size_t i) { return inputs[i].
 std::vector<std::pair<std::string, Workload>> workloads() {
   std::vector<std::pair<std::string, Workload>> list;
   for (int64_t n : kAddSizes) {
-    list.push_back({"add/" + std::to_string(n >> 20) + "M",
-                    {.inputs = {nabla::rand({n}), nabla::rand({n})},
-                     .out_shape = {n},
-                     .bytes = 3.0 * 4 * n,
-                     .tolerance = 0,
-                     .nabla = [](const auto& x) { return x[0] + x[1]; },
-                     .loop = [n](const auto& x, const Tensor& out) {
-                       add_loop(in(x, 0), in(x, 1), out.data<float>(), n);
-                     }}});
+    list.push_back(
+        {"add/" + std::to_string(n >> 20) + "M",
+         {.inputs = {nabla::rand({n}), nabla::rand({n})},
+          .out_shape = {n},
+          .bytes = 3.0 * 4 * n,
+          .tolerance = 0,
+          .nabla = [](const auto& x) { return x[0] + x[1]; },
+          .loop = [n](const auto& x,
+                      const Tensor& out) { add_loop(in(x, 0), in(x, 1), out.data<float>(), n); }}});
   }
   list.push_back({"add_broadcast/" + std::to_string(kRows) + "x" + std::to_string(kCols),
                   {.inputs = {nabla::rand({kRows, kCols}), nabla::rand({kCols})},
@@ -117,36 +117,43 @@ std::vector<std::pair<std::string, Workload>> workloads() {
                    .bytes = 4.0 * (2 * kRows * kCols + kCols),
                    .tolerance = 0,
                    .nabla = [](const auto& x) { return x[0] + x[1]; },
-                   .loop = [](const auto& x, const Tensor& out) {
-                     broadcast_add_loop(in(x, 0), in(x, 1), out.data<float>(), kRows, kCols);
-                   }}});
+                   .loop =
+                       [](const auto& x, const Tensor& out) {
+                         broadcast_add_loop(in(x, 0), in(x, 1), out.data<float>(), kRows, kCols);
+                       }}});
   // Uniform inputs keep the sums free of cancellation, so both summation orders agree closely.
   Tensor matrix = nabla::rand({kSide, kSide});
   const double matrix_bytes = 4.0 * kSide * kSide;
-  list.push_back({"sum/all", {.inputs = {matrix},
-                              .out_shape = {},
-                              .bytes = matrix_bytes,
-                              .tolerance = 1e-3,
-                              .nabla = [](const auto& x) { return nabla::sum(x[0]); },
-                              .loop = [](const auto& x, const Tensor& out) {
-                                sum_all_loop(in(x, 0), out.data<float>(), kSide * kSide);
-                              }}});
-  list.push_back({"sum/dim0", {.inputs = {matrix},
-                               .out_shape = {kSide},
-                               .bytes = matrix_bytes,
-                               .tolerance = 1e-4,
-                               .nabla = [](const auto& x) { return nabla::sum(x[0], {0}); },
-                               .loop = [](const auto& x, const Tensor& out) {
-                                 sum_dim0_loop(in(x, 0), out.data<float>(), kSide, kSide);
-                               }}});
-  list.push_back({"sum/dim1", {.inputs = {matrix},
-                               .out_shape = {kSide},
-                               .bytes = matrix_bytes,
-                               .tolerance = 1e-4,
-                               .nabla = [](const auto& x) { return nabla::sum(x[0], {1}); },
-                               .loop = [](const auto& x, const Tensor& out) {
-                                 sum_dim1_loop(in(x, 0), out.data<float>(), kSide, kSide);
-                               }}});
+  list.push_back({"sum/all",
+                  {.inputs = {matrix},
+                   .out_shape = {},
+                   .bytes = matrix_bytes,
+                   .tolerance = 1e-3,
+                   .nabla = [](const auto& x) { return nabla::sum(x[0]); },
+                   .loop =
+                       [](const auto& x, const Tensor& out) {
+                         sum_all_loop(in(x, 0), out.data<float>(), kSide * kSide);
+                       }}});
+  list.push_back({"sum/dim0",
+                  {.inputs = {matrix},
+                   .out_shape = {kSide},
+                   .bytes = matrix_bytes,
+                   .tolerance = 1e-4,
+                   .nabla = [](const auto& x) { return nabla::sum(x[0], {0}); },
+                   .loop =
+                       [](const auto& x, const Tensor& out) {
+                         sum_dim0_loop(in(x, 0), out.data<float>(), kSide, kSide);
+                       }}});
+  list.push_back({"sum/dim1",
+                  {.inputs = {matrix},
+                   .out_shape = {kSide},
+                   .bytes = matrix_bytes,
+                   .tolerance = 1e-4,
+                   .nabla = [](const auto& x) { return nabla::sum(x[0], {1}); },
+                   .loop =
+                       [](const auto& x, const Tensor& out) {
+                         sum_dim1_loop(in(x, 0), out.data<float>(), kSide, kSide);
+                       }}});
   return list;
 }
 
@@ -160,8 +167,9 @@ int main(int argc, char** argv) {
     workload.loop(workload.inputs, out);
     require_close(name, workload.nabla(workload.inputs), out, workload.tolerance);
     add(name + "/nabla", [w = workload](benchmark::State& s) { run_nabla(s, w); })->MinTime(0.1);
-    add(name + "/loop", [w = workload, out](benchmark::State& s) { run_loop(s, w, out); })
-        ->MinTime(0.1);
+    add(name + "/loop", [w = workload, out](benchmark::State& s) {
+      run_loop(s, w, out);
+    })->MinTime(0.1);
     comparisons.push_back({name, {name + "/nabla"}, {name + "/loop"}});
   }
   return run_main(argc, argv, "bench_elementwise", 11, comparisons);

@@ -49,7 +49,8 @@ int main(int argc, char** argv) {
         }
         set_gflop(state, flop);
       })->MinTime(0.1);
-      comparisons.push_back({"matmul " + (t ? size + " b^T" : size), {"matmul/nabla/" + suffix},
+      comparisons.push_back({"matmul " + (t ? size + " b^T" : size),
+                             {"matmul/nabla/" + suffix},
                              {"matmul/sgemm/" + suffix}});
     }
   }

@@ -12,16 +12,46 @@
 namespace nabla {
 
 enum class UnaryOp : uint8_t {
-  neg, abs, sign, exp, log, sqrt, rsqrt, sin, cos, tanh, sigmoid, relu, erf, log1p, expm1,
-  reciprocal, floor, ceil, round, logical_not,
+  neg,
+  abs,
+  sign,
+  exp,
+  log,
+  sqrt,
+  rsqrt,
+  sin,
+  cos,
+  tanh,
+  sigmoid,
+  relu,
+  erf,
+  log1p,
+  expm1,
+  reciprocal,
+  floor,
+  ceil,
+  round,
+  logical_not,
   pow_scalar,  // x ^ alpha
   clamp,       // min(max(x, alpha), beta)
 };
 
 enum class BinaryOp : uint8_t {
-  add, sub, mul, div, pow, maximum, minimum,
-  eq, ne, lt, le, gt, ge,  // produce bool
-  logical_and, logical_or,
+  add,
+  sub,
+  mul,
+  div,
+  pow,
+  maximum,
+  minimum,
+  eq,
+  ne,
+  lt,
+  le,
+  gt,
+  ge,  // produce bool
+  logical_and,
+  logical_or,
 };
 
 enum class ReduceOp : uint8_t { sum, max, min };
@@ -67,8 +97,7 @@ class Backend {
 
   // Elementwise. Inputs arrive expanded to out's shape (stride 0 where broadcast) and in one
   // dtype; out is bool for comparisons and logical ops. out may be one of the inputs (in place).
-  virtual void unary(UnaryOp op, const Tensor& x, const Tensor& out, double alpha,
-                     double beta) = 0;
+  virtual void unary(UnaryOp op, const Tensor& x, const Tensor& out, double alpha, double beta) = 0;
   virtual void binary(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& out) = 0;
   virtual void where(const Tensor& cond, const Tensor& a, const Tensor& b, const Tensor& out) = 0;
 

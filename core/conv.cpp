@@ -14,7 +14,8 @@ void check_params(const Conv2dParams& p) {
   for (int i = 0; i < 2; ++i) {
     NABLA_CHECK(p.stride[i] > 0 && p.dilation[i] > 0 && p.padding[i] >= 0, ValueError,
                 "conv2d: stride and dilation must be positive and padding non-negative, got "
-                "stride ", p.stride[i], ", padding ", p.padding[i], ", dilation ", p.dilation[i]);
+                "stride ",
+                p.stride[i], ", padding ", p.padding[i], ", dilation ", p.dilation[i]);
   }
   NABLA_CHECK(p.groups > 0, ValueError, "conv2d: groups must be positive, got ", p.groups);
 }
@@ -26,8 +27,8 @@ Shape conv2d_output_shape(const Shape& input, const Shape& weight, const Conv2dP
   NABLA_CHECK(input.size() == 4 && weight.size() == 4, ShapeError,
               "conv2d: input and weight must be 4-d (NCHW and OIHW), got ", input, " and ", weight);
   NABLA_CHECK(input[1] == weight[1] * p.groups, ShapeError, "conv2d: input has ", input[1],
-              " channels but weight expects ", weight[1] * p.groups, " (input ", input,
-              ", weight ", weight, ", groups ", p.groups, ")");
+              " channels but weight expects ", weight[1] * p.groups, " (input ", input, ", weight ",
+              weight, ", groups ", p.groups, ")");
   NABLA_CHECK(weight[0] % p.groups == 0, ShapeError, "conv2d: ", weight[0],
               " output channels are not divisible by ", p.groups, " groups (weight ", weight, ")");
   int64_t oh = conv_out_size(input[2], weight[2], p.stride[0], p.padding[0], p.dilation[0]);
@@ -55,7 +56,9 @@ Tensor conv2d_backward_data(const Tensor& grad_out, const Tensor& weight, const 
               "conv2d_backward_data: grad_out ", grad_out.shape(), " does not match input ",
               input_shape, " and weight ", weight.shape());
   Tensor grad_input = empty(input_shape, {.dtype = grad_out.dtype(), .device = grad_out.device()});
-  backend(grad_out.device()).conv2d_backward_data(contiguous(grad_out), contiguous(to(weight, grad_out.dtype())), p, grad_input);
+  backend(grad_out.device())
+      .conv2d_backward_data(contiguous(grad_out), contiguous(to(weight, grad_out.dtype())), p,
+                            grad_input);
   return grad_input;
 }
 
@@ -65,8 +68,11 @@ Tensor conv2d_backward_weight(const Tensor& input, const Tensor& grad_out,
   NABLA_CHECK(conv2d_output_shape(input.shape(), weight_shape, p) == grad_out.shape(), ShapeError,
               "conv2d_backward_weight: grad_out ", grad_out.shape(), " does not match input ",
               input.shape(), " and weight ", weight_shape);
-  Tensor grad_weight = empty(weight_shape, {.dtype = grad_out.dtype(), .device = grad_out.device()});
-  backend(input.device()).conv2d_backward_weight(contiguous(to(input, grad_out.dtype())), contiguous(grad_out), p, grad_weight);
+  Tensor grad_weight =
+      empty(weight_shape, {.dtype = grad_out.dtype(), .device = grad_out.device()});
+  backend(input.device())
+      .conv2d_backward_weight(contiguous(to(input, grad_out.dtype())), contiguous(grad_out), p,
+                              grad_weight);
   return grad_weight;
 }
 
@@ -76,13 +82,12 @@ Shape pool2d_output_shape(const Shape& input, const Pool2dParams& p, const char*
   for (int i = 0; i < 2; ++i) {
     NABLA_CHECK(p.kernel[i] > 0 && p.stride[i] > 0 && p.dilation[i] > 0, ValueError, op,
                 ": kernel, stride and dilation must be positive");
-    NABLA_CHECK(p.padding[i] >= 0 && p.padding[i] * 2 <= p.kernel[i], ValueError, op,
-                ": padding ", p.padding[i], " must be between 0 and half the kernel size ",
-                p.kernel[i]);
+    NABLA_CHECK(p.padding[i] >= 0 && p.padding[i] * 2 <= p.kernel[i], ValueError, op, ": padding ",
+                p.padding[i], " must be between 0 and half the kernel size ", p.kernel[i]);
     int64_t span = p.dilation[i] * (p.kernel[i] - 1) + 1;
     int64_t room = input[2 + i] + 2 * p.padding[i] - span;
-    NABLA_CHECK(room >= 0, ShapeError, op, ": the window (", span, ") is larger than the padded input ",
-                input);
+    NABLA_CHECK(room >= 0, ShapeError, op, ": the window (", span,
+                ") is larger than the padded input ", input);
     int64_t size = (p.ceil_mode ? (room + p.stride[i] - 1) / p.stride[i] : room / p.stride[i]) + 1;
     // A last window that would start inside the right padding is dropped, like PyTorch.
     if (p.ceil_mode && (size - 1) * p.stride[i] >= input[2 + i] + p.padding[i]) --size;

@@ -24,8 +24,7 @@ void copy_(const Tensor& dst, const Tensor& src) {
   // A non-CPU backend moves data between itself and the CPU.
   Device side = dst.device().is_cpu() ? src.device() : dst.device();
   NABLA_CHECK(src.device().is_cpu() || dst.device().is_cpu() || src.device() == dst.device(),
-              DeviceError, "copy_: cannot copy directly from ", src.device(), " to ",
-              dst.device());
+              DeviceError, "copy_: cannot copy directly from ", src.device(), " to ", dst.device());
   backend(side).copy(from, dst);
   dst.bump_version();
 }
@@ -91,7 +90,8 @@ void random_(const Tensor& x, RandomKind kind, double a, double b) {
     NABLA_CHECK(b >= 0, ValueError, "normal_: std must be non-negative, got ", b);
   if (kind == RandomKind::bernoulli)
     NABLA_CHECK(a >= 0 && a <= 1, ValueError, "bernoulli_: p must be in [0, 1], got ", a);
-  Tensor target = x.is_contiguous() ? x : empty(x.shape(), {.dtype = x.dtype(), .device = x.device()});
+  Tensor target =
+      x.is_contiguous() ? x : empty(x.shape(), {.dtype = x.dtype(), .device = x.device()});
   Generator& gen = default_generator(x.device());
   uint64_t offset = gen.advance(x.numel());
   backend(x.device()).random(target, kind, a, b, gen.seed(), offset);

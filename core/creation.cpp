@@ -21,8 +21,8 @@ Tensor empty(const Shape& shape, TensorOptions options) {
     NABLA_CHECK(s >= 0, ShapeError, "empty: shape ", shape, " has a negative size");
   auto impl = std::make_shared<TensorImpl>();
   size_t nbytes = static_cast<size_t>(numel(shape)) * itemsize(options.dtype);
-  impl->storage = std::make_shared<Storage>(nbytes, options.device,
-                                            backend(options.device).allocator());
+  impl->storage =
+      std::make_shared<Storage>(nbytes, options.device, backend(options.device).allocator());
   impl->shape = shape;
   impl->strides = contiguous_strides(shape);
   impl->dtype = options.dtype;
@@ -63,8 +63,7 @@ Tensor linspace(double start, double end, int64_t steps, TensorOptions options) 
 Tensor eye(int64_t n, TensorOptions options) { return eye(n, n, options); }
 
 Tensor eye(int64_t n, int64_t m, TensorOptions options) {
-  NABLA_CHECK(n >= 0 && m >= 0, ValueError, "eye: sizes must be non-negative, got ", n, " and ",
-              m);
+  NABLA_CHECK(n >= 0 && m >= 0, ValueError, "eye: sizes must be non-negative, got ", n, " and ", m);
   Tensor t = zeros({n, m}, {.dtype = options.dtype, .device = options.device});
   Tensor diagonal = core::as_strided(t, {std::min(n, m)}, {m + 1}, 0);
   core::fill_(diagonal, 1);
@@ -117,13 +116,23 @@ Tensor detail::from_host_bytes(const void* data, size_t count, DType source, con
   return finish(out, options);
 }
 
-Tensor empty_like(const Tensor& t) { return empty(t.shape(), {.dtype = t.dtype(), .device = t.device()}); }
-Tensor zeros_like(const Tensor& t) { return zeros(t.shape(), {.dtype = t.dtype(), .device = t.device()}); }
-Tensor ones_like(const Tensor& t) { return ones(t.shape(), {.dtype = t.dtype(), .device = t.device()}); }
+Tensor empty_like(const Tensor& t) {
+  return empty(t.shape(), {.dtype = t.dtype(), .device = t.device()});
+}
+Tensor zeros_like(const Tensor& t) {
+  return zeros(t.shape(), {.dtype = t.dtype(), .device = t.device()});
+}
+Tensor ones_like(const Tensor& t) {
+  return ones(t.shape(), {.dtype = t.dtype(), .device = t.device()});
+}
 Tensor full_like(const Tensor& t, double value) {
   return full(t.shape(), value, {.dtype = t.dtype(), .device = t.device()});
 }
-Tensor rand_like(const Tensor& t) { return rand(t.shape(), {.dtype = t.dtype(), .device = t.device()}); }
-Tensor randn_like(const Tensor& t) { return randn(t.shape(), {.dtype = t.dtype(), .device = t.device()}); }
+Tensor rand_like(const Tensor& t) {
+  return rand(t.shape(), {.dtype = t.dtype(), .device = t.device()});
+}
+Tensor randn_like(const Tensor& t) {
+  return randn(t.shape(), {.dtype = t.dtype(), .device = t.device()});
+}
 
 }  // namespace nabla

@@ -1,4 +1,5 @@
-// Element types: the DType enum, its properties, type promotion, and dispatch from a DType to a C++ type.
+// Element types: the DType enum, its properties, type promotion, and dispatch from a DType to a C++
+// type.
 #pragma once
 
 #include <cstddef>
@@ -10,7 +11,17 @@
 
 namespace nabla {
 
-enum class DType : uint8_t { float32, float64, float16, bfloat16, int64, int32, uint8, int8, bool_ };
+enum class DType : uint8_t {
+  float32,
+  float64,
+  float16,
+  bfloat16,
+  int64,
+  int32,
+  uint8,
+  int8,
+  bool_
+};
 
 inline constexpr DType kFloat32 = DType::float32;
 inline constexpr DType kFloat64 = DType::float64;
@@ -38,15 +49,42 @@ DType promote_types(DType a, DType b);
 
 template <class T>
 constexpr DType dtype_of();
-template <> constexpr DType dtype_of<float>() { return kFloat32; }
-template <> constexpr DType dtype_of<double>() { return kFloat64; }
-template <> constexpr DType dtype_of<Half>() { return kFloat16; }
-template <> constexpr DType dtype_of<BFloat16>() { return kBFloat16; }
-template <> constexpr DType dtype_of<int64_t>() { return kInt64; }
-template <> constexpr DType dtype_of<int32_t>() { return kInt32; }
-template <> constexpr DType dtype_of<uint8_t>() { return kUInt8; }
-template <> constexpr DType dtype_of<int8_t>() { return kInt8; }
-template <> constexpr DType dtype_of<bool>() { return kBool; }
+template <>
+constexpr DType dtype_of<float>() {
+  return kFloat32;
+}
+template <>
+constexpr DType dtype_of<double>() {
+  return kFloat64;
+}
+template <>
+constexpr DType dtype_of<Half>() {
+  return kFloat16;
+}
+template <>
+constexpr DType dtype_of<BFloat16>() {
+  return kBFloat16;
+}
+template <>
+constexpr DType dtype_of<int64_t>() {
+  return kInt64;
+}
+template <>
+constexpr DType dtype_of<int32_t>() {
+  return kInt32;
+}
+template <>
+constexpr DType dtype_of<uint8_t>() {
+  return kUInt8;
+}
+template <>
+constexpr DType dtype_of<int8_t>() {
+  return kInt8;
+}
+template <>
+constexpr DType dtype_of<bool>() {
+  return kBool;
+}
 
 // Which dtypes a kernel is written for; dispatch to any other is a DTypeError naming the op.
 enum class DTypeSet { floating, numeric, all };
@@ -56,25 +94,37 @@ enum class DTypeSet { floating, numeric, all };
 template <DTypeSet set = DTypeSet::numeric, class Fn>
 decltype(auto) visit_dtype(DType dtype, const char* op, Fn&& fn) {
   switch (dtype) {
-    case DType::float32: return fn.template operator()<float>();
-    case DType::float64: return fn.template operator()<double>();
-    default: break;
+    case DType::float32:
+      return fn.template operator()<float>();
+    case DType::float64:
+      return fn.template operator()<double>();
+    default:
+      break;
   }
   if constexpr (set != DTypeSet::floating) {
     switch (dtype) {
-      case DType::int64: return fn.template operator()<int64_t>();
-      case DType::int32: return fn.template operator()<int32_t>();
-      case DType::uint8: return fn.template operator()<uint8_t>();
-      case DType::int8: return fn.template operator()<int8_t>();
-      case DType::bool_: return fn.template operator()<bool>();
-      default: break;
+      case DType::int64:
+        return fn.template operator()<int64_t>();
+      case DType::int32:
+        return fn.template operator()<int32_t>();
+      case DType::uint8:
+        return fn.template operator()<uint8_t>();
+      case DType::int8:
+        return fn.template operator()<int8_t>();
+      case DType::bool_:
+        return fn.template operator()<bool>();
+      default:
+        break;
     }
   }
   if constexpr (set == DTypeSet::all) {
     switch (dtype) {
-      case DType::float16: return fn.template operator()<Half>();
-      case DType::bfloat16: return fn.template operator()<BFloat16>();
-      default: break;
+      case DType::float16:
+        return fn.template operator()<Half>();
+      case DType::bfloat16:
+        return fn.template operator()<BFloat16>();
+      default:
+        break;
     }
   }
   throw DTypeError(detail::concat(op, ": dtype ", name(dtype), " is not supported",

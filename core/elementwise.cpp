@@ -8,16 +8,16 @@ namespace nabla::core {
 
 const char* name(UnaryOp op) {
   static constexpr const char* names[] = {
-      "neg",  "abs",   "sign",  "exp",   "log",        "sqrt",      "rsqrt", "sin",
-      "cos",  "tanh",  "sigmoid", "relu", "erf",       "log1p",     "expm1", "reciprocal",
-      "floor", "ceil", "round", "logical_not", "pow", "clamp"};
+      "neg",   "abs",  "sign",    "exp",         "log", "sqrt",  "rsqrt", "sin",
+      "cos",   "tanh", "sigmoid", "relu",        "erf", "log1p", "expm1", "reciprocal",
+      "floor", "ceil", "round",   "logical_not", "pow", "clamp"};
   return names[static_cast<int>(op)];
 }
 
 const char* name(BinaryOp op) {
-  static constexpr const char* names[] = {"add", "sub", "mul", "div", "pow", "maximum", "minimum",
-                                          "eq",  "ne",  "lt",  "le",  "gt",  "ge",
-                                          "logical_and", "logical_or"};
+  static constexpr const char* names[] = {"add",     "sub",     "mul", "div",         "pow",
+                                          "maximum", "minimum", "eq",  "ne",          "lt",
+                                          "le",      "gt",      "ge",  "logical_and", "logical_or"};
   return names[static_cast<int>(op)];
 }
 
@@ -31,8 +31,10 @@ bool is_floating_only(UnaryOp op) {
     case UnaryOp::sign:
     case UnaryOp::relu:
     case UnaryOp::logical_not:
-    case UnaryOp::clamp: return false;
-    default: return true;
+    case UnaryOp::clamp:
+      return false;
+    default:
+      return true;
   }
 }
 
@@ -52,8 +54,10 @@ DType compute_dtype(BinaryOp op, DType a, DType b) {
 Tensor scalar_like(const Tensor& t, double value) {
   DType dtype = t.dtype();
   bool integral_value = std::nearbyint(value) == value;
-  if (!is_floating(dtype) && !integral_value) dtype = kFloat32;
-  else if (dtype == kBool) dtype = kInt64;
+  if (!is_floating(dtype) && !integral_value)
+    dtype = kFloat32;
+  else if (dtype == kBool)
+    dtype = kInt64;
   return scalar_tensor(value, {.dtype = dtype, .device = t.device()});
 }
 
@@ -95,12 +99,13 @@ Tensor where(const Tensor& condition, const Tensor& a, const Tensor& b) {
   check_same_device(a, b, "where");
   NABLA_CHECK(condition.dtype() == kBool, DTypeError, "where: the condition must be bool, got ",
               condition.dtype());
-  Shape shape = broadcast_shapes(broadcast_shapes(condition.shape(), a.shape(), "where"),
-                                 b.shape(), "where");
+  Shape shape =
+      broadcast_shapes(broadcast_shapes(condition.shape(), a.shape(), "where"), b.shape(), "where");
   DType dtype = promote_types(a.dtype(), b.dtype());
   Tensor out = empty(shape, {.dtype = dtype, .device = a.device()});
-  backend(a.device()).where(expand(condition, shape), expand(to(a, dtype), shape),
-                            expand(to(b, dtype), shape), out);
+  backend(a.device())
+      .where(expand(condition, shape), expand(to(a, dtype), shape), expand(to(b, dtype), shape),
+             out);
   return out;
 }
 

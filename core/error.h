@@ -1,4 +1,5 @@
-// The error family every nabla failure is reported through, and the check macros that build messages.
+// The error family every nabla failure is reported through, and the check macros that build
+// messages.
 #pragma once
 
 #include <sstream>
@@ -30,7 +31,8 @@ class ValueError : public Error {
 class IOError : public Error {
   using Error::Error;
 };
-// Misuse of the autograd graph: a second backward through freed buffers, a saved tensor changed in place.
+// Misuse of the autograd graph: a second backward through freed buffers, a saved tensor changed in
+// place.
 class AutogradError : public Error {
   using Error::Error;
 };
@@ -46,18 +48,19 @@ std::string concat(const Parts&... parts) {
 
 }  // namespace nabla
 
-// NABLA_CHECK(cond, ShapeError, "matmul: shapes ", a, " and ", b, ...) throws nabla::ShapeError with the
-// parts streamed together. Use it for anything a caller can get wrong.
-#define NABLA_CHECK(cond, ErrorType, ...)                                 \
-  do {                                                                    \
-    if (!(cond)) [[unlikely]]                                             \
-      throw ::nabla::ErrorType(::nabla::detail::concat(__VA_ARGS__));     \
+// NABLA_CHECK(cond, ShapeError, "matmul: shapes ", a, " and ", b, ...) throws nabla::ShapeError
+// with the parts streamed together. Use it for anything a caller can get wrong.
+#define NABLA_CHECK(cond, ErrorType, ...)                             \
+  do {                                                                \
+    if (!(cond)) [[unlikely]]                                         \
+      throw ::nabla::ErrorType(::nabla::detail::concat(__VA_ARGS__)); \
   } while (0)
 
-// NABLA_ASSERT guards nabla's own invariants; a failure is a bug in nabla, reported, never an abort.
-#define NABLA_ASSERT(cond)                                                                  \
-  do {                                                                                      \
-    if (!(cond)) [[unlikely]]                                                               \
+// NABLA_ASSERT guards nabla's own invariants; a failure is a bug in nabla, reported, never an
+// abort.
+#define NABLA_ASSERT(cond)                                                                   \
+  do {                                                                                       \
+    if (!(cond)) [[unlikely]]                                                                \
       throw ::nabla::Error(::nabla::detail::concat("internal error: ", #cond, " failed at ", \
-                                                   __FILE__, ":", __LINE__));               \
+                                                   __FILE__, ":", __LINE__));                \
   } while (0)

@@ -45,8 +45,8 @@ Tensor scatter_add(const Tensor& self, int64_t dim, const Tensor& index, const T
   NABLA_CHECK(self.dim() > 0, ShapeError, "scatter_add: needs a tensor of at least 1 dim");
   dim = wrap_dim(dim, self.dim(), "scatter_add");
   check_index_shape(self, index, dim, "scatter_add", "self");
-  NABLA_CHECK(src.dim() == index.dim(), ShapeError, "scatter_add: src ", src.shape(),
-              " and index ", index.shape(), " must have the same number of dims");
+  NABLA_CHECK(src.dim() == index.dim(), ShapeError, "scatter_add: src ", src.shape(), " and index ",
+              index.shape(), " must have the same number of dims");
   for (int64_t d = 0; d < src.dim(); ++d)
     NABLA_CHECK(index.size(d) <= src.size(d), ShapeError, "scatter_add: index ", index.shape(),
                 " is larger than src ", src.shape(), " in dim ", d);

@@ -6,8 +6,9 @@ namespace nabla::core {
 
 Tensor matmul(const Tensor& a, const Tensor& b) {
   check_same_device(a, b, "matmul");
-  NABLA_CHECK(a.dim() >= 1 && b.dim() >= 1, ShapeError, "matmul: needs operands of at least 1 dim, got shapes ",
-              a.shape(), " and ", b.shape());
+  NABLA_CHECK(a.dim() >= 1 && b.dim() >= 1, ShapeError,
+              "matmul: needs operands of at least 1 dim, got shapes ", a.shape(), " and ",
+              b.shape());
   NABLA_CHECK(is_floating(a.dtype()) && is_floating(b.dtype()), DTypeError,
               "matmul: needs floating operands, got ", a.dtype(), " and ", b.dtype());
   Tensor lhs = a.dim() == 1 ? unsqueeze(a, 0) : a;  // [..., M, K]

@@ -76,8 +76,7 @@ Shape pool2d_output_shape(const Shape& input, const Pool2dParams& p, const char*
 // Returns the maxima and, for each, its flat index in the input's H*W plane.
 std::pair<Tensor, Tensor> max_pool2d(const Tensor& x, const Pool2dParams& p);
 Tensor avg_pool2d(const Tensor& x, const Pool2dParams& p);
-Tensor avg_pool2d_backward(const Tensor& grad_out, const Shape& input_shape,
-                           const Pool2dParams& p);
+Tensor avg_pool2d_backward(const Tensor& grad_out, const Shape& input_shape, const Pool2dParams& p);
 
 // ---- Indexing with int64 indices (checked against the indexed size) ----
 Tensor gather(const Tensor& x, int64_t dim, const Tensor& index);

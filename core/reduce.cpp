@@ -30,8 +30,8 @@ Shape dropped_shape(const Shape& shape, const std::vector<int64_t>& dims) {
 
 Tensor reduce(ReduceOp op, const Tensor& x, const std::vector<int64_t>& dims, bool keepdim) {
   check_defined(x, name(op));
-  NABLA_CHECK(!(is_half(x.dtype()) && x.device().is_cpu()), DTypeError, name(op), ": ",
-              x.dtype(), " tensors are a storage format on the CPU; convert with to(kFloat32)");
+  NABLA_CHECK(!(is_half(x.dtype()) && x.device().is_cpu()), DTypeError, name(op), ": ", x.dtype(),
+              " tensors are a storage format on the CPU; convert with to(kFloat32)");
   DType dtype = op == ReduceOp::sum && !is_floating(x.dtype()) ? kInt64 : x.dtype();
   if (x.dim() == 0) return to(clone(x), dtype);
   std::vector<int64_t> reduced = normalize_dims(dims, x.dim(), name(op));

@@ -38,12 +38,13 @@ Strides contiguous_strides(const Shape& shape) {
 
 int64_t wrap_dim(int64_t dim, int64_t ndim, const char* op) {
   int64_t lo = ndim > 0 ? -ndim : -1, hi = ndim > 0 ? ndim - 1 : 0;
-  NABLA_CHECK(dim >= lo && dim <= hi, IndexError, op, ": dim ", dim, " is out of range for a ", ndim,
-              "-d tensor (expected ", lo, " to ", hi, ")");
+  NABLA_CHECK(dim >= lo && dim <= hi, IndexError, op, ": dim ", dim, " is out of range for a ",
+              ndim, "-d tensor (expected ", lo, " to ", hi, ")");
   return dim < 0 ? dim + std::max<int64_t>(ndim, 1) : dim;
 }
 
-std::vector<int64_t> normalize_dims(const std::vector<int64_t>& dims, int64_t ndim, const char* op) {
+std::vector<int64_t> normalize_dims(const std::vector<int64_t>& dims, int64_t ndim,
+                                    const char* op) {
   std::vector<int64_t> out;
   if (dims.empty()) {
     for (int64_t d = 0; d < ndim; ++d) out.push_back(d);

@@ -17,7 +17,8 @@ class Storage {
   using Deleter = std::function<void(void*)>;
 
   Storage(size_t nbytes, Device device, Allocator& allocator);
-  // Adopts memory allocated elsewhere; `deleter` runs when the last tensor lets go (it may do nothing).
+  // Adopts memory allocated elsewhere; `deleter` runs when the last tensor lets go (it may do
+  // nothing).
   Storage(void* data, size_t nbytes, Device device, Deleter deleter);
   ~Storage();
   Storage(const Storage&) = delete;

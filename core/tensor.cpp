@@ -28,8 +28,8 @@ bool Tensor::is_contiguous() const {
 
 void Tensor::check_access(DType requested, const char* what) const {
   NABLA_CHECK(defined(), ValueError, what, ": the tensor is undefined");
-  NABLA_CHECK(requested == dtype(), DTypeError, what, ": asked for ", requested,
-              " elements of a ", dtype(), " tensor");
+  NABLA_CHECK(requested == dtype(), DTypeError, what, ": asked for ", requested, " elements of a ",
+              dtype(), " tensor");
   NABLA_CHECK(device().is_cpu(), DeviceError, what, ": the tensor is on ", device(),
               "; move it with to(Device::cpu()) first");
 }

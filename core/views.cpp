@@ -94,7 +94,8 @@ Tensor reshape(const Tensor& x, const Shape& shape) {
 Tensor transpose(const Tensor& x, int64_t dim0, int64_t dim1) {
   std::vector<int64_t> order(x.dim());
   std::iota(order.begin(), order.end(), 0);
-  std::swap(order[wrap_dim(dim0, x.dim(), "transpose")], order[wrap_dim(dim1, x.dim(), "transpose")]);
+  std::swap(order[wrap_dim(dim0, x.dim(), "transpose")],
+            order[wrap_dim(dim1, x.dim(), "transpose")]);
   return permute(x, order);
 }
 

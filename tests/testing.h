@@ -15,7 +15,8 @@ inline std::vector<double> values(const Tensor& t) { return t.to_vector<double>(
 inline void check_close(const Tensor& t, const std::vector<double>& expected, double eps = 1e-5) {
   std::vector<double> got = values(t);
   REQUIRE(got.size() == expected.size());
-  for (size_t i = 0; i < got.size(); ++i) CHECK(got[i] == doctest::Approx(expected[i]).epsilon(eps));
+  for (size_t i = 0; i < got.size(); ++i)
+    CHECK(got[i] == doctest::Approx(expected[i]).epsilon(eps));
 }
 
 }  // namespace nabla::testing

@@ -19,9 +19,8 @@ Tensor embed_into_zeros(const char* name, const Tensor& grad, const Like& base,
     NoGradGuard no_grad;
     core::copy_(view(out), grad);
   }
-  return record(name, out, {grad}, [view](const BackwardContext& c) -> std::vector<Tensor> {
-    return {view(c.grad)};
-  });
+  return record(name, out, {grad},
+                [view](const BackwardContext& c) -> std::vector<Tensor> { return {view(c.grad)}; });
 }
 
 }  // namespace nabla::autograd

@@ -20,38 +20,41 @@ using Grads = std::vector<Tensor>;
 
 Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias,
               const Conv2dParams& params) {
-  Tensor out = record("conv2d", core::conv2d(input, weight, params), {input, weight},
-                      [sx = save(input), sw = save(weight), params](const BackwardContext& c) -> Grads {
-                        Tensor x = sx.get(), w = sw.get();
-                        return {c.needs(0) ? conv2d_backward_data(c.grad, w, x.shape(), params) : Tensor(),
-                                c.needs(1) ? conv2d_backward_weight(x, c.grad, w.shape(), params) : Tensor()};
-                      });
+  Tensor out = record(
+      "conv2d", core::conv2d(input, weight, params), {input, weight},
+      [sx = save(input), sw = save(weight), params](const BackwardContext& c) -> Grads {
+        Tensor x = sx.get(), w = sw.get();
+        return {c.needs(0) ? conv2d_backward_data(c.grad, w, x.shape(), params) : Tensor(),
+                c.needs(1) ? conv2d_backward_weight(x, c.grad, w.shape(), params) : Tensor()};
+      });
   if (!bias.defined()) return out;
   NABLA_CHECK(bias.dim() == 1 && bias.size(0) == weight.size(0), ShapeError, "conv2d: bias ",
               bias.shape(), " does not match the weight's ", weight.size(0), " output channels");
   return add(out, view(bias, {1, bias.size(0), 1, 1}));
 }
 
-Tensor conv2d_backward_data(const Tensor& grad_out, const Tensor& weight,
-                            const Shape& input_shape, const Conv2dParams& params) {
-  return record("conv2d_backward_data",
-                core::conv2d_backward_data(grad_out, weight, input_shape, params), {grad_out, weight},
-                [sg = save(grad_out), sw = save(weight), params](const BackwardContext& c) -> Grads {
-                  Tensor gy = sg.get(), w = sw.get();
-                  return {c.needs(0) ? conv2d(c.grad, w, Tensor(), params) : Tensor(),
-                          c.needs(1) ? conv2d_backward_weight(c.grad, gy, w.shape(), params) : Tensor()};
-                });
+Tensor conv2d_backward_data(const Tensor& grad_out, const Tensor& weight, const Shape& input_shape,
+                            const Conv2dParams& params) {
+  return record(
+      "conv2d_backward_data", core::conv2d_backward_data(grad_out, weight, input_shape, params),
+      {grad_out, weight},
+      [sg = save(grad_out), sw = save(weight), params](const BackwardContext& c) -> Grads {
+        Tensor gy = sg.get(), w = sw.get();
+        return {c.needs(0) ? conv2d(c.grad, w, Tensor(), params) : Tensor(),
+                c.needs(1) ? conv2d_backward_weight(c.grad, gy, w.shape(), params) : Tensor()};
+      });
 }
 
 Tensor conv2d_backward_weight(const Tensor& input, const Tensor& grad_out,
                               const Shape& weight_shape, const Conv2dParams& params) {
-  return record("conv2d_backward_weight",
-                core::conv2d_backward_weight(input, grad_out, weight_shape, params), {input, grad_out},
-                [sx = save(input), sg = save(grad_out), params](const BackwardContext& c) -> Grads {
-                  Tensor x = sx.get(), gy = sg.get();
-                  return {c.needs(0) ? conv2d_backward_data(gy, c.grad, x.shape(), params) : Tensor(),
-                          c.needs(1) ? conv2d(x, c.grad, Tensor(), params) : Tensor()};
-                });
+  return record(
+      "conv2d_backward_weight", core::conv2d_backward_weight(input, grad_out, weight_shape, params),
+      {input, grad_out},
+      [sx = save(input), sg = save(grad_out), params](const BackwardContext& c) -> Grads {
+        Tensor x = sx.get(), gy = sg.get();
+        return {c.needs(0) ? conv2d_backward_data(gy, c.grad, x.shape(), params) : Tensor(),
+                c.needs(1) ? conv2d(x, c.grad, Tensor(), params) : Tensor()};
+      });
 }
 
 Tensor max_pool2d(const Tensor& x, const Pool2dParams& params) {
@@ -78,9 +81,9 @@ Tensor avg_pool2d(const Tensor& x, const Pool2dParams& params) {
 Tensor avg_pool2d_backward(const Tensor& grad_out, const Shape& input_shape,
                            const Pool2dParams& params) {
   // Linear in grad_out; its adjoint is the forward pooling.
-  return record("avg_pool2d_backward",
-                core::avg_pool2d_backward(grad_out, input_shape, params), {grad_out},
-                [params](const BackwardContext& c) -> Grads { return {avg_pool2d(c.grad, params)}; });
+  return record(
+      "avg_pool2d_backward", core::avg_pool2d_backward(grad_out, input_shape, params), {grad_out},
+      [params](const BackwardContext& c) -> Grads { return {avg_pool2d(c.grad, params)}; });
 }
 
 namespace {

@@ -12,8 +12,8 @@ Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias = Te
               const Conv2dParams& params = {});
 // The two halves of conv2d's gradient, differentiable themselves (for double backward):
 // the gradient w.r.t. the input of a convolution, and w.r.t. its weight.
-Tensor conv2d_backward_data(const Tensor& grad_out, const Tensor& weight,
-                            const Shape& input_shape, const Conv2dParams& params);
+Tensor conv2d_backward_data(const Tensor& grad_out, const Tensor& weight, const Shape& input_shape,
+                            const Conv2dParams& params);
 Tensor conv2d_backward_weight(const Tensor& input, const Tensor& grad_out,
                               const Shape& weight_shape, const Conv2dParams& params);
 

@@ -36,37 +36,36 @@ Tensor sub(const Tensor& a, const Tensor& b) {
 }
 
 Tensor mul(const Tensor& a, const Tensor& b) {
-  return record("mul", core::binary(BinaryOp::mul, a, b), {a, b},
-                [sa = save(a), sb = save(b), la = Like(a), lb = Like(b)](
-                    const BackwardContext& c) -> Grads {
-                  return {c.needs(0) ? unbroadcast(mul(c.grad, sb.get()), la) : Tensor(),
-                          c.needs(1) ? unbroadcast(mul(c.grad, sa.get()), lb) : Tensor()};
-                });
+  return record(
+      "mul", core::binary(BinaryOp::mul, a, b), {a, b},
+      [sa = save(a), sb = save(b), la = Like(a), lb = Like(b)](const BackwardContext& c) -> Grads {
+        return {c.needs(0) ? unbroadcast(mul(c.grad, sb.get()), la) : Tensor(),
+                c.needs(1) ? unbroadcast(mul(c.grad, sa.get()), lb) : Tensor()};
+      });
 }
 
 Tensor div(const Tensor& a, const Tensor& b) {
   // d(a/b)/da = 1/b, d(a/b)/db = -a/b^2
-  return record("div", core::binary(BinaryOp::div, a, b), {a, b},
-                [sa = save(a), sb = save(b), la = Like(a), lb = Like(b)](
-                    const BackwardContext& c) -> Grads {
-                  Tensor b = sb.get();
-                  return {c.needs(0) ? unbroadcast(div(c.grad, b), la) : Tensor(),
-                          c.needs(1) ? unbroadcast(neg(div(mul(c.grad, sa.get()), mul(b, b))), lb)
-                                     : Tensor()};
-                });
+  return record(
+      "div", core::binary(BinaryOp::div, a, b), {a, b},
+      [sa = save(a), sb = save(b), la = Like(a), lb = Like(b)](const BackwardContext& c) -> Grads {
+        Tensor b = sb.get();
+        return {
+            c.needs(0) ? unbroadcast(div(c.grad, b), la) : Tensor(),
+            c.needs(1) ? unbroadcast(neg(div(mul(c.grad, sa.get()), mul(b, b))), lb) : Tensor()};
+      });
 }
 
 Tensor pow(const Tensor& base, const Tensor& exponent) {
   // d(a^b)/da = b a^(b-1), d(a^b)/db = a^b log(a)
-  return record("pow", core::binary(BinaryOp::pow, base, exponent), {base, exponent},
-                [sa = save(base), sb = save(exponent), la = Like(base), lb = Like(exponent)](
-                    const BackwardContext& c) -> Grads {
-                  Tensor a = sa.get(), b = sb.get();
-                  return {c.needs(0) ? unbroadcast(mul(c.grad, mul(b, pow(a, sub(b, 1.0)))), la)
-                                     : Tensor(),
-                          c.needs(1) ? unbroadcast(mul(c.grad, mul(pow(a, b), log(a))), lb)
-                                     : Tensor()};
-                });
+  return record(
+      "pow", core::binary(BinaryOp::pow, base, exponent), {base, exponent},
+      [sa = save(base), sb = save(exponent), la = Like(base),
+       lb = Like(exponent)](const BackwardContext& c) -> Grads {
+        Tensor a = sa.get(), b = sb.get();
+        return {c.needs(0) ? unbroadcast(mul(c.grad, mul(b, pow(a, sub(b, 1.0)))), la) : Tensor(),
+                c.needs(1) ? unbroadcast(mul(c.grad, mul(pow(a, b), log(a))), lb) : Tensor()};
+      });
 }
 
 Tensor pow(const Tensor& base, double exponent) {
@@ -81,11 +80,12 @@ namespace {
 // maximum/minimum send the gradient to the input that won; a tie splits it evenly.
 Tensor extremum(const char* name, BinaryOp op, BinaryOp wins, const Tensor& a, const Tensor& b) {
   return record(name, core::binary(op, a, b), {a, b},
-                [sa = save(a), sb = save(b), la = Like(a), lb = Like(b), wins](
-                    const BackwardContext& c) -> Grads {
+                [sa = save(a), sb = save(b), la = Like(a), lb = Like(b),
+                 wins](const BackwardContext& c) -> Grads {
                   Tensor a = sa.get(), b = sb.get();
-                  Tensor share = add(core::to(core::binary(wins, a, b), c.grad.dtype()),
-                                     mul(core::to(core::binary(BinaryOp::eq, a, b), c.grad.dtype()), 0.5));
+                  Tensor share =
+                      add(core::to(core::binary(wins, a, b), c.grad.dtype()),
+                          mul(core::to(core::binary(BinaryOp::eq, a, b), c.grad.dtype()), 0.5));
                   return {c.needs(0) ? unbroadcast(mul(c.grad, share), la) : Tensor(),
                           c.needs(1) ? unbroadcast(mul(c.grad, sub(1.0, share)), lb) : Tensor()};
                 });
@@ -117,8 +117,9 @@ Tensor where(const Tensor& condition, const Tensor& a, double b) {
 
 // Scalar forms: the scalar needs no gradient, so these are the tensor forms with a constant.
 Tensor add(const Tensor& a, double b) {
-  return record("add", core::binary(BinaryOp::add, a, b), {a},
-                [la = Like(a)](const BackwardContext& c) -> Grads { return {unbroadcast(c.grad, la)}; });
+  return record(
+      "add", core::binary(BinaryOp::add, a, b), {a},
+      [la = Like(a)](const BackwardContext& c) -> Grads { return {unbroadcast(c.grad, la)}; });
 }
 Tensor sub(const Tensor& a, double b) { return add(a, -b); }
 Tensor sub(double a, const Tensor& b) { return add(neg(b), a); }
@@ -147,7 +148,9 @@ template <class Derivative>
 Tensor unary_from_output(const char* name, UnaryOp op, const Tensor& x, Derivative derivative) {
   return record(
       name, core::unary(op, x), {x},
-      [derivative](const BackwardContext& c) -> Grads { return {mul(c.grad, derivative(c.output()))}; },
+      [derivative](const BackwardContext& c) -> Grads {
+        return {mul(c.grad, derivative(c.output()))};
+      },
       SaveOutput::yes);
 }
 }  // namespace
@@ -162,8 +165,9 @@ Tensor exp(const Tensor& x) {
 }
 
 Tensor log(const Tensor& x) {
-  return record("log", core::unary(UnaryOp::log, x), {x},
-                [sx = save(x)](const BackwardContext& c) -> Grads { return {div(c.grad, sx.get())}; });
+  return record(
+      "log", core::unary(UnaryOp::log, x), {x},
+      [sx = save(x)](const BackwardContext& c) -> Grads { return {div(c.grad, sx.get())}; });
 }
 
 Tensor sqrt(const Tensor& x) {
@@ -243,9 +247,9 @@ Tensor clamp(const Tensor& x, double min, double max) {
   return record("clamp", core::unary(UnaryOp::clamp, x, min, max), {x},
                 [sx = save(x), min, max](const BackwardContext& c) -> Grads {
                   Tensor v = sx.get();
-                  Tensor inside = core::binary(BinaryOp::logical_and,
-                                               core::binary(BinaryOp::ge, v, min),
-                                               core::binary(BinaryOp::le, v, max));
+                  Tensor inside =
+                      core::binary(BinaryOp::logical_and, core::binary(BinaryOp::ge, v, min),
+                                   core::binary(BinaryOp::le, v, max));
                   return {where(inside, c.grad, 0.0)};
                 });
 }

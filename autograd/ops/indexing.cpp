@@ -23,8 +23,8 @@ Tensor gather(const Tensor& x, int64_t dim, const Tensor& index) {
 
 Tensor scatter_add(const Tensor& self, int64_t dim, const Tensor& index, const Tensor& src) {
   NABLA_CHECK(!src.requires_grad() || src.shape() == index.shape(), ShapeError,
-              "scatter_add: to differentiate src, src ", src.shape(), " and index ",
-              index.shape(), " must have the same shape");
+              "scatter_add: to differentiate src, src ", src.shape(), " and index ", index.shape(),
+              " must have the same shape");
   return record("scatter_add", core::scatter_add(self, dim, index, src), {self, src},
                 [dim, index, ls = Like(src)](const BackwardContext& c) -> Grads {
                   return {c.needs(0) ? c.grad : Tensor(),
@@ -57,8 +57,8 @@ Tensor one_hot(const Tensor& labels, int64_t num_classes) {
     NABLA_CHECK(lo >= 0 && hi < num_classes, IndexError, "one_hot: label ", lo < 0 ? lo : hi,
                 " is outside [0, ", num_classes, ")");
   }
-  Tensor classes = arange(static_cast<double>(num_classes),
-                          {.dtype = kInt64, .device = labels.device()});
+  Tensor classes =
+      arange(static_cast<double>(num_classes), {.dtype = kInt64, .device = labels.device()});
   return core::to(core::binary(BinaryOp::eq, core::unsqueeze(labels, -1), classes), kInt64);
 }
 

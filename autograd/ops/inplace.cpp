@@ -10,8 +10,8 @@ namespace {
 void check_inplace(const char* op, const Tensor& self, const Tensor& other = Tensor()) {
   NABLA_CHECK(self.defined(), ValueError, op, ": got an undefined tensor");
   if (!GradMode::is_enabled()) return;
-  NABLA_CHECK(!self.requires_grad() && !(other.defined() && other.requires_grad()),
-              AutogradError, op,
+  NABLA_CHECK(!self.requires_grad() && !(other.defined() && other.requires_grad()), AutogradError,
+              op,
               ": in-place ops record no gradient, and a tensor involved requires grad; run the "
               "update under NoGradGuard, or use the out-of-place op");
 }
@@ -19,7 +19,8 @@ void check_inplace(const char* op, const Tensor& self, const Tensor& other = Ten
 
 const Tensor& add_(const Tensor& self, const Tensor& other, double alpha) {
   check_inplace("add_", self, other);
-  core::binary_(BinaryOp::add, self, alpha == 1 ? other : core::binary(BinaryOp::mul, other, alpha));
+  core::binary_(BinaryOp::add, self,
+                alpha == 1 ? other : core::binary(BinaryOp::mul, other, alpha));
   return self;
 }
 

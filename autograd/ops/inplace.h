@@ -28,13 +28,21 @@ const Tensor& normal_(const Tensor& self, double mean = 0, double std = 1);
 // 1 with probability p, else 0.
 const Tensor& bernoulli_(const Tensor& self, double p);
 
-inline const Tensor& operator+=(const Tensor& self, const Tensor& other) { return add_(self, other); }
+inline const Tensor& operator+=(const Tensor& self, const Tensor& other) {
+  return add_(self, other);
+}
 inline const Tensor& operator+=(const Tensor& self, double other) { return add_(self, other); }
-inline const Tensor& operator-=(const Tensor& self, const Tensor& other) { return sub_(self, other); }
+inline const Tensor& operator-=(const Tensor& self, const Tensor& other) {
+  return sub_(self, other);
+}
 inline const Tensor& operator-=(const Tensor& self, double other) { return add_(self, -other); }
-inline const Tensor& operator*=(const Tensor& self, const Tensor& other) { return mul_(self, other); }
+inline const Tensor& operator*=(const Tensor& self, const Tensor& other) {
+  return mul_(self, other);
+}
 inline const Tensor& operator*=(const Tensor& self, double other) { return mul_(self, other); }
-inline const Tensor& operator/=(const Tensor& self, const Tensor& other) { return div_(self, other); }
+inline const Tensor& operator/=(const Tensor& self, const Tensor& other) {
+  return div_(self, other);
+}
 inline const Tensor& operator/=(const Tensor& self, double other) { return div_(self, other); }
 
 // Sets grad() of each tensor to undefined (the default, freeing memory) or to zeros.

@@ -27,8 +27,10 @@ Shape reduced_shape(const Tensor& x, const Dims& dims, bool keepdim = true) {
   for (int64_t d = 0, k = 0; d < x.dim(); ++d) {
     bool is_reduced = k < static_cast<int64_t>(reduced.size()) && reduced[k] == d;
     k += is_reduced;
-    if (!is_reduced) shape.push_back(x.size(d));
-    else if (keepdim) shape.push_back(1);
+    if (!is_reduced)
+      shape.push_back(x.size(d));
+    else if (keepdim)
+      shape.push_back(1);
   }
   return shape;
 }
@@ -52,8 +54,8 @@ Tensor extreme(const char* name, ReduceOp op, const Tensor& x, const Dims& dims,
       [sx = save(x), kept](const BackwardContext& c) -> Grads {
         // Every position that attains the extreme shares the gradient.
         Tensor x = sx.get();
-        Tensor hit = core::to(core::binary(BinaryOp::eq, x, core::reshape(c.output(), kept)),
-                              x.dtype());
+        Tensor hit =
+            core::to(core::binary(BinaryOp::eq, x, core::reshape(c.output(), kept)), x.dtype());
         Tensor count = sum_to(hit, kept);
         return {mul(spread(c.grad, kept, x.shape()), core::binary(BinaryOp::div, hit, count))};
       },
@@ -105,8 +107,8 @@ Tensor argmin(const Tensor& x, std::optional<int64_t> dim, bool keepdim) {
 
 Tensor var(const Tensor& x, const Dims& dims, int64_t correction, bool keepdim) {
   int64_t n = count_reduced(x, dims);
-  NABLA_CHECK(n - correction > 0, ValueError, "var: ", n, " elements with correction ",
-              correction, " leave no degrees of freedom");
+  NABLA_CHECK(n - correction > 0, ValueError, "var: ", n, " elements with correction ", correction,
+              " leave no degrees of freedom");
   Tensor centered = sub(x, mean(x, dims, true));
   return div(sum(mul(centered, centered), dims, keepdim), static_cast<double>(n - correction));
 }
@@ -130,9 +132,7 @@ Tensor norm(const Tensor& x, double p, const Dims& dims, bool keepdim) {
         Tensor x = sx.get();
         Tensor n = reshape(c.output(), kept);
         Tensor g = reshape(c.grad, kept);
-        Tensor direction = p == 1   ? sign(x)
-                           : p == 2 ? x
-                                    : mul(x, pow(abs(x), p - 2));
+        Tensor direction = p == 1 ? sign(x) : p == 2 ? x : mul(x, pow(abs(x), p - 2));
         Tensor scale = p == 2 ? n : pow(n, p - 1);
         Tensor safe = where(core::binary(BinaryOp::eq, n, 0.0), 1.0, scale);
         return {mul(direction, div(where(core::binary(BinaryOp::eq, n, 0.0), 0.0, g), safe))};
@@ -143,10 +143,10 @@ Tensor norm(const Tensor& x, double p, const Dims& dims, bool keepdim) {
 Tensor logsumexp(const Tensor& x, const Dims& dims, bool keepdim) {
   // Shifting by the (constant) maximum avoids overflow and leaves the value and gradient alone.
   Tensor shift = core::reduce(ReduceOp::max, x, dims, true);
-  shift = core::where(core::unary(UnaryOp::logical_not,
-                                  core::binary(BinaryOp::eq, core::unary(UnaryOp::abs, shift),
-                                               INFINITY)),
-                      shift, scalar_tensor(0, {.dtype = shift.dtype(), .device = shift.device()}));
+  shift = core::where(
+      core::unary(UnaryOp::logical_not,
+                  core::binary(BinaryOp::eq, core::unary(UnaryOp::abs, shift), INFINITY)),
+      shift, scalar_tensor(0, {.dtype = shift.dtype(), .device = shift.device()}));
   Tensor out = add(log(sum(exp(sub(x, shift)), dims, true)), shift);
   return keepdim ? out : reshape(out, reduced_shape(x, dims, false));
 }

@@ -24,8 +24,7 @@ Tensor argmax(const Tensor& x, std::optional<int64_t> dim = std::nullopt, bool k
 Tensor argmin(const Tensor& x, std::optional<int64_t> dim = std::nullopt, bool keepdim = false);
 // Variance and standard deviation with Bessel's correction by default (correction = 1).
 Tensor var(const Tensor& x, const Dims& dims = {}, int64_t correction = 1, bool keepdim = false);
-Tensor stddev(const Tensor& x, const Dims& dims = {}, int64_t correction = 1,
-              bool keepdim = false);
+Tensor stddev(const Tensor& x, const Dims& dims = {}, int64_t correction = 1, bool keepdim = false);
 // The p-norm (p > 0, or INFINITY for the largest magnitude); its gradient at 0 is 0.
 Tensor norm(const Tensor& x, double p = 2, const Dims& dims = {}, bool keepdim = false);
 // log(sum(exp(x))), computed without overflow.

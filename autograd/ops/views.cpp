@@ -22,7 +22,9 @@ Tensor reshape_rule(const char* name, Tensor out, const Tensor& x) {
 }
 }  // namespace
 
-Tensor view(const Tensor& x, const Shape& shape) { return reshape_rule("view", core::view(x, shape), x); }
+Tensor view(const Tensor& x, const Shape& shape) {
+  return reshape_rule("view", core::view(x, shape), x);
+}
 
 Tensor reshape(const Tensor& x, const Shape& shape) {
   return reshape_rule("reshape", core::reshape(x, shape), x);
@@ -50,10 +52,9 @@ Tensor unsqueeze(const Tensor& x, int64_t dim) {
 }
 
 Tensor transpose(const Tensor& x, int64_t dim0, int64_t dim1) {
-  return record("transpose", core::transpose(x, dim0, dim1), {x},
-                [dim0, dim1](const BackwardContext& c) -> Grads {
-                  return {transpose(c.grad, dim0, dim1)};
-                });
+  return record(
+      "transpose", core::transpose(x, dim0, dim1), {x},
+      [dim0, dim1](const BackwardContext& c) -> Grads { return {transpose(c.grad, dim0, dim1)}; });
 }
 
 Tensor permute(const Tensor& x, const std::vector<int64_t>& dims) {
@@ -68,33 +69,33 @@ Tensor permute(const Tensor& x, const std::vector<int64_t>& dims) {
 Tensor slice(const Tensor& x, int64_t dim, int64_t start, int64_t end, int64_t step) {
   return record("slice", core::slice(x, dim, start, end, step), {x},
                 [like = Like(x), dim, start, end, step](const BackwardContext& c) -> Grads {
-                  return {autograd::embed_into_zeros("slice_backward", c.grad, like,
-                                                     [=](const Tensor& t) {
-                                                       return slice(t, dim, start, end, step);
-                                                     })};
+                  return {autograd::embed_into_zeros(
+                      "slice_backward", c.grad, like,
+                      [=](const Tensor& t) { return slice(t, dim, start, end, step); })};
                 });
 }
 
 Tensor narrow(const Tensor& x, int64_t dim, int64_t start, int64_t length) {
   int64_t size = x.size(dim);
   if (start < 0) start += size;
-  NABLA_CHECK(start >= 0 && length >= 0 && start + length <= size, IndexError, "narrow: [",
-              start, ", ", start + length, ") is out of range for dim ", dim, " of size ", size);
+  NABLA_CHECK(start >= 0 && length >= 0 && start + length <= size, IndexError, "narrow: [", start,
+              ", ", start + length, ") is out of range for dim ", dim, " of size ", size);
   return slice(x, dim, start, start + length);
 }
 
 Tensor select(const Tensor& x, int64_t dim, int64_t index) {
-  return record("select", core::select(x, dim, index), {x},
-                [like = Like(x), dim, index](const BackwardContext& c) -> Grads {
-                  return {autograd::embed_into_zeros(
-                      "select_backward", c.grad, like,
-                      [=](const Tensor& t) { return select(t, dim, index); })};
-                });
+  return record(
+      "select", core::select(x, dim, index), {x},
+      [like = Like(x), dim, index](const BackwardContext& c) -> Grads {
+        return {autograd::embed_into_zeros("select_backward", c.grad, like,
+                                           [=](const Tensor& t) { return select(t, dim, index); })};
+      });
 }
 
 Tensor expand(const Tensor& x, const Shape& shape) {
-  return record("expand", core::expand(x, shape), {x},
-                [in = x.shape()](const BackwardContext& c) -> Grads { return {sum_to(c.grad, in)}; });
+  return record(
+      "expand", core::expand(x, shape), {x},
+      [in = x.shape()](const BackwardContext& c) -> Grads { return {sum_to(c.grad, in)}; });
 }
 
 Tensor expand_as(const Tensor& x, const Tensor& other) { return expand(x, other.shape()); }
@@ -110,13 +111,15 @@ Tensor clone(const Tensor& x) {
 }
 
 Tensor to(const Tensor& x, DType dtype) {
-  return record("to", core::to(x, dtype), {x},
-                [from = x.dtype()](const BackwardContext& c) -> Grads { return {to(c.grad, from)}; });
+  return record(
+      "to", core::to(x, dtype), {x},
+      [from = x.dtype()](const BackwardContext& c) -> Grads { return {to(c.grad, from)}; });
 }
 
 Tensor to(const Tensor& x, Device device) {
-  return record("to", core::to(x, device), {x},
-                [from = x.device()](const BackwardContext& c) -> Grads { return {to(c.grad, from)}; });
+  return record(
+      "to", core::to(x, device), {x},
+      [from = x.device()](const BackwardContext& c) -> Grads { return {to(c.grad, from)}; });
 }
 
 Tensor detach(const Tensor& x) { return core::alias(x); }

@@ -21,8 +21,17 @@ struct ConvGeometry {
   const Conv2dParams& p;
 
   ConvGeometry(const Shape& input, const Shape& weight, const Shape& out, const Conv2dParams& p)
-      : n(input[0]), c(input[1]), h(input[2]), w(input[3]), o(weight[0]), kh(weight[2]),
-        kw(weight[3]), oh(out[2]), ow(out[3]), groups(p.groups), p(p) {}
+      : n(input[0]),
+        c(input[1]),
+        h(input[2]),
+        w(input[3]),
+        o(weight[0]),
+        kh(weight[2]),
+        kw(weight[3]),
+        oh(out[2]),
+        ow(out[3]),
+        groups(p.groups),
+        p(p) {}
 
   int64_t cg() const { return c / groups; }
   int64_t og() const { return o / groups; }
@@ -69,8 +78,8 @@ void im2col(const ConvGeometry& g, const T* x, T* col) {
           std::fill(dst, dst + g.ow, T(0));
           continue;
         }
-        const T* src = plane + ii * g.w + input_index(0, kj, g.p.stride[1], g.p.padding[1],
-                                                      g.p.dilation[1]);
+        const T* src =
+            plane + ii * g.w + input_index(0, kj, g.p.stride[1], g.p.padding[1], g.p.dilation[1]);
         std::fill(dst, dst + lo_j, T(0));
         for (int64_t oj = lo_j; oj < hi_j; ++oj) dst[oj] = src[oj * g.p.stride[1]];
         std::fill(dst + hi_j, dst + g.ow, T(0));
@@ -95,8 +104,8 @@ void col2im(const ConvGeometry& g, const T* col, T* x) {
         for (int64_t oi = 0; oi < g.oh; ++oi, src += g.ow) {
           int64_t ii = input_index(oi, ki, g.p.stride[0], g.p.padding[0], g.p.dilation[0]);
           if (ii < 0 || ii >= g.h) continue;
-          T* dst = plane + ii * g.w + input_index(0, kj, g.p.stride[1], g.p.padding[1],
-                                                  g.p.dilation[1]);
+          T* dst =
+              plane + ii * g.w + input_index(0, kj, g.p.stride[1], g.p.padding[1], g.p.dilation[1]);
           for (int64_t oj = lo_j; oj < hi_j; ++oj) dst[oj * g.p.stride[1]] += src[oj];
         }
       }

@@ -75,7 +75,8 @@ void CpuBackend::random(const Tensor& dst, RandomKind kind, double a, double b, 
         draw([&](uint64_t c) {
           double v = a + (b - a) * philox_uniform(c, seed);
           if constexpr (std::is_floating_point_v<T>)
-            if (static_cast<T>(v) >= static_cast<T>(b)) return std::nextafter(static_cast<T>(b), static_cast<T>(a));
+            if (static_cast<T>(v) >= static_cast<T>(b))
+              return std::nextafter(static_cast<T>(b), static_cast<T>(a));
           return static_cast<T>(v);
         });
         break;

@@ -51,7 +51,9 @@ void map2(const Tensor& a, const Tensor& b, const Tensor& out, F f) {
 template <class T>
 bool unary_numeric(UnaryOp op, const Tensor& x, const Tensor& out, double alpha, double beta) {
   switch (op) {
-    case UnaryOp::neg: map1<T, T>(x, out, [](T v) { return static_cast<T>(-v); }); return true;
+    case UnaryOp::neg:
+      map1<T, T>(x, out, [](T v) { return static_cast<T>(-v); });
+      return true;
     case UnaryOp::abs:
       map1<T, T>(x, out, [](T v) { return static_cast<T>(v < T(0) ? -v : v); });
       return true;
@@ -61,13 +63,16 @@ bool unary_numeric(UnaryOp op, const Tensor& x, const Tensor& out, double alpha,
     case UnaryOp::relu:
       map1<T, T>(x, out, [](T v) { return v > T(0) ? v : T(0); });
       return true;
-    case UnaryOp::logical_not: map1<bool, T>(x, out, [](T v) { return !v; }); return true;
+    case UnaryOp::logical_not:
+      map1<bool, T>(x, out, [](T v) { return !v; });
+      return true;
     case UnaryOp::clamp: {
       const T lo = static_cast<T>(alpha), hi = static_cast<T>(beta);
       map1<T, T>(x, out, [lo, hi](T v) { return v < lo ? lo : (v > hi ? hi : v); });
       return true;
     }
-    default: return false;
+    default:
+      return false;
   }
 }
 
@@ -75,35 +80,50 @@ template <class T>
 void unary_floating(UnaryOp op, const Tensor& x, const Tensor& out, double alpha) {
   auto run = [&](auto f) { map1<T, T>(x, out, f); };
   switch (op) {
-    case UnaryOp::exp: return run([](T v) { return std::exp(v); });
-    case UnaryOp::log: return run([](T v) { return std::log(v); });
-    case UnaryOp::sqrt: return run([](T v) { return std::sqrt(v); });
-    case UnaryOp::rsqrt: return run([](T v) { return T(1) / std::sqrt(v); });
-    case UnaryOp::sin: return run([](T v) { return std::sin(v); });
-    case UnaryOp::cos: return run([](T v) { return std::cos(v); });
-    case UnaryOp::tanh: return run([](T v) { return std::tanh(v); });
-    case UnaryOp::sigmoid: return run([](T v) { return T(1) / (T(1) + std::exp(-v)); });
-    case UnaryOp::erf: return run([](T v) { return std::erf(v); });
-    case UnaryOp::log1p: return run([](T v) { return std::log1p(v); });
-    case UnaryOp::expm1: return run([](T v) { return std::expm1(v); });
-    case UnaryOp::reciprocal: return run([](T v) { return T(1) / v; });
-    case UnaryOp::floor: return run([](T v) { return std::floor(v); });
-    case UnaryOp::ceil: return run([](T v) { return std::ceil(v); });
-    case UnaryOp::round: return run([](T v) { return std::nearbyint(v); });
+    case UnaryOp::exp:
+      return run([](T v) { return std::exp(v); });
+    case UnaryOp::log:
+      return run([](T v) { return std::log(v); });
+    case UnaryOp::sqrt:
+      return run([](T v) { return std::sqrt(v); });
+    case UnaryOp::rsqrt:
+      return run([](T v) { return T(1) / std::sqrt(v); });
+    case UnaryOp::sin:
+      return run([](T v) { return std::sin(v); });
+    case UnaryOp::cos:
+      return run([](T v) { return std::cos(v); });
+    case UnaryOp::tanh:
+      return run([](T v) { return std::tanh(v); });
+    case UnaryOp::sigmoid:
+      return run([](T v) { return T(1) / (T(1) + std::exp(-v)); });
+    case UnaryOp::erf:
+      return run([](T v) { return std::erf(v); });
+    case UnaryOp::log1p:
+      return run([](T v) { return std::log1p(v); });
+    case UnaryOp::expm1:
+      return run([](T v) { return std::expm1(v); });
+    case UnaryOp::reciprocal:
+      return run([](T v) { return T(1) / v; });
+    case UnaryOp::floor:
+      return run([](T v) { return std::floor(v); });
+    case UnaryOp::ceil:
+      return run([](T v) { return std::ceil(v); });
+    case UnaryOp::round:
+      return run([](T v) { return std::nearbyint(v); });
     case UnaryOp::pow_scalar: {
       const T e = static_cast<T>(alpha);
       if (e == T(2)) return run([](T v) { return v * v; });
       if (e == T(0.5)) return run([](T v) { return std::sqrt(v); });
       return run([e](T v) { return std::pow(v, e); });
     }
-    default: NABLA_ASSERT(false);
+    default:
+      NABLA_ASSERT(false);
   }
 }
 
 }  // namespace
 
-void CpuBackend::unary(UnaryOp op, const Tensor& x, const Tensor& out, double alpha,
-                       double beta) {
+void CpuBackend::unary(UnaryOp op, const Tensor& x, const Tensor& out, double alpha, double beta) {
   visit_dtype(x.dtype(), "unary", [&]<class T>() {
     if (unary_numeric<T>(op, x, out, alpha, beta)) return;
     if constexpr (std::is_floating_point_v<T>) {
@@ -119,21 +139,32 @@ void CpuBackend::binary(BinaryOp op, const Tensor& a, const Tensor& b, const Ten
     auto arith = [&](auto f) { map2<T, T>(a, b, out, f); };
     auto test = [&](auto f) { map2<bool, T>(a, b, out, f); };
     switch (op) {
-      case BinaryOp::add: return arith([](T x, T y) { return static_cast<T>(x + y); });
-      case BinaryOp::sub: return arith([](T x, T y) { return static_cast<T>(x - y); });
-      case BinaryOp::mul: return arith([](T x, T y) { return static_cast<T>(x * y); });
+      case BinaryOp::add:
+        return arith([](T x, T y) { return static_cast<T>(x + y); });
+      case BinaryOp::sub:
+        return arith([](T x, T y) { return static_cast<T>(x - y); });
+      case BinaryOp::mul:
+        return arith([](T x, T y) { return static_cast<T>(x * y); });
       case BinaryOp::maximum:
         return arith([](T x, T y) { return (x > y || cpu::is_nan(x)) ? x : y; });
       case BinaryOp::minimum:
         return arith([](T x, T y) { return (x < y || cpu::is_nan(x)) ? x : y; });
-      case BinaryOp::eq: return test([](T x, T y) { return x == y; });
-      case BinaryOp::ne: return test([](T x, T y) { return x != y; });
-      case BinaryOp::lt: return test([](T x, T y) { return x < y; });
-      case BinaryOp::le: return test([](T x, T y) { return x <= y; });
-      case BinaryOp::gt: return test([](T x, T y) { return x > y; });
-      case BinaryOp::ge: return test([](T x, T y) { return x >= y; });
-      case BinaryOp::logical_and: return test([](T x, T y) { return x && y; });
-      case BinaryOp::logical_or: return test([](T x, T y) { return x || y; });
+      case BinaryOp::eq:
+        return test([](T x, T y) { return x == y; });
+      case BinaryOp::ne:
+        return test([](T x, T y) { return x != y; });
+      case BinaryOp::lt:
+        return test([](T x, T y) { return x < y; });
+      case BinaryOp::le:
+        return test([](T x, T y) { return x <= y; });
+      case BinaryOp::gt:
+        return test([](T x, T y) { return x > y; });
+      case BinaryOp::ge:
+        return test([](T x, T y) { return x >= y; });
+      case BinaryOp::logical_and:
+        return test([](T x, T y) { return x && y; });
+      case BinaryOp::logical_or:
+        return test([](T x, T y) { return x || y; });
       case BinaryOp::div:
       case BinaryOp::pow:
         if constexpr (std::is_floating_point_v<T>) {

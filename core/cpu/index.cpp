@@ -75,8 +75,7 @@ void CpuBackend::index_select(const Tensor& x, int64_t dim, const Tensor& index,
                 x.stride(dim));
 }
 
-void CpuBackend::index_add(const Tensor& out, int64_t dim, const Tensor& index,
-                           const Tensor& src) {
+void CpuBackend::index_add(const Tensor& out, int64_t dim, const Tensor& index, const Tensor& src) {
   scatter_add_kernel(pinned_along(out, dim, src.shape()), src,
                      spread_index(index, dim, src.shape()), out.stride(dim));
 }

@@ -25,7 +25,7 @@ void parallel_for(int64_t n, int64_t grain, Fn&& fn) {
     if (n > 0) fn(int64_t{0}, n);
     return;
   }
-#pragma omp parallel num_threads(static_cast<int>(threads))
+#pragma omp parallel num_threads(static_cast <int>(threads))
   {
     int64_t t = omp_get_thread_num(), nt = omp_get_num_threads();
     int64_t begin = n * t / nt, end = n * (t + 1) / nt;

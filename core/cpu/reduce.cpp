@@ -53,7 +53,8 @@ A reduce_run(const char* p, int64_t stride, int64_t n, A acc, Combine<A> c) {
     for (int j = 0; j < 16; ++j) acc += lanes[j];
     return acc;
   }
-  for (int64_t i = 0; i < n; ++i) acc = c(acc, static_cast<A>(*reinterpret_cast<const T*>(p + i * stride)));
+  for (int64_t i = 0; i < n; ++i)
+    acc = c(acc, static_cast<A>(*reinterpret_cast<const T*>(p + i * stride)));
   return acc;
 }
 
@@ -108,7 +109,8 @@ void reduce_kernel(ReduceOp op, const Tensor& x, const std::vector<int64_t>& dim
   Acc* acc = acc_buffer.data<Acc>();
   std::fill(acc, acc + n_out, combine.identity());
   char* acc_base = reinterpret_cast<char*>(acc);
-  cpu::StridedLoop<2> rows(kept_shape, {acc_base, base}, {contiguous_strides(kept_shape), kept_strides},
+  cpu::StridedLoop<2> rows(kept_shape, {acc_base, base},
+                           {contiguous_strides(kept_shape), kept_strides},
                            {sizeof(Acc), sizeof(T)});
   auto combine_run = [&](auto p, auto st, int64_t n) {
     Acc* dst = reinterpret_cast<Acc*>(p[0]);
@@ -124,7 +126,8 @@ void reduce_kernel(ReduceOp op, const Tensor& x, const std::vector<int64_t>& dim
     for (int64_t block = begin; block < end; block += kBlock) {
       const int64_t block_end = std::min(end, block + kBlock);
       auto each_slice = [&](auto q, auto s, int64_t m) {
-        for (int64_t j = 0; j < m; ++j) rows.walk({acc_base, q[0] + j * s[0]}, block, block_end, combine_run);
+        for (int64_t j = 0; j < m; ++j)
+          rows.walk({acc_base, q[0] + j * s[0]}, block, block_end, combine_run);
       };
       slices.walk(slices.base, 0, n_red, each_slice);
     }

@@ -28,7 +28,8 @@ Tensor index_tensor(std::vector<int64_t> values, Shape shape = {}) {
   return from_vector(values, shape);
 }
 
-Conv2dParams conv_params(int64_t stride, int64_t padding, int64_t dilation = 1, int64_t groups = 1) {
+Conv2dParams conv_params(int64_t stride, int64_t padding, int64_t dilation = 1,
+                         int64_t groups = 1) {
   Conv2dParams p;
   p.stride[0] = p.stride[1] = stride;
   p.padding[0] = p.padding[1] = padding;
@@ -62,11 +63,17 @@ std::vector<OpCase> op_table() {
       {"mul broadcast", {{3, 1}, {1, 4}}, [](const Inputs& x) { return x[0] * x[1]; }},
       {"mul scalar", {{3, 4}}, [](const Inputs& x) { return x[0] * -3.0; }},
       {"div", {{3, 4}, {3, 4}}, [](const Inputs& x) { return x[0] / x[1]; }, Domain::positive},
-      {"div broadcast", {{3, 4}, {4}}, [](const Inputs& x) { return x[0] / x[1]; }, Domain::positive},
+      {"div broadcast",
+       {{3, 4}, {4}},
+       [](const Inputs& x) { return x[0] / x[1]; },
+       Domain::positive},
       {"div scalar first", {{3, 4}}, [](const Inputs& x) { return 2.0 / x[0]; }, Domain::positive},
       {"pow", {{3, 4}, {3, 4}}, [](const Inputs& x) { return pow(x[0], x[1]); }, Domain::positive},
       {"pow scalar", {{3, 4}}, [](const Inputs& x) { return pow(x[0], 3.0); }},
-      {"pow fractional", {{3, 4}}, [](const Inputs& x) { return pow(x[0], 1.5); }, Domain::positive},
+      {"pow fractional",
+       {{3, 4}},
+       [](const Inputs& x) { return pow(x[0], 1.5); },
+       Domain::positive},
       {"maximum", {{3, 4}, {3, 4}}, [](const Inputs& x) { return maximum(x[0], x[1]); }},
       {"minimum", {{3, 4}, {4}}, [](const Inputs& x) { return minimum(x[0], x[1]); }},
       {"where", {{3, 4}, {3, 4}}, [mask](const Inputs& x) { return where(mask, x[0], x[1]); }},
@@ -92,7 +99,11 @@ std::vector<OpCase> op_table() {
       {"clamp", {{3, 4}}, [](const Inputs& x) { return clamp(x[0], -0.5, 0.5); }},
       // Reductions and softmax.
       {"sum", {{3, 4}}, [](const Inputs& x) { return sum(x[0]); }},
-      {"sum dims", {{2, 3, 4}}, [](const Inputs& x) { return sum(x[0], {0, 2}); }},
+      {"sum dims",
+       {{2, 3, 4}},
+       [](const Inputs& x) {
+         return sum(x[0], {0, 2});
+       }},
       {"sum keepdim", {{3, 4}}, [](const Inputs& x) { return sum(x[0], {1}, true); }},
       {"mean", {{3, 4}}, [](const Inputs& x) { return mean(x[0], {0}); }},
       {"amax", {{3, 4}}, [](const Inputs& x) { return amax(x[0], {1}); }},
@@ -109,61 +120,115 @@ std::vector<OpCase> op_table() {
       {"softmax", {{3, 4}}, [](const Inputs& x) { return softmax(x[0], 1); }},
       {"softmax dim 0", {{3, 4}}, [](const Inputs& x) { return softmax(x[0], 0); }},
       {"log_softmax", {{3, 4}}, [](const Inputs& x) { return log_softmax(x[0], -1); }},
-      {"sum_to", {{2, 3, 4}}, [](const Inputs& x) { return sum_to(x[0], {3, 1}); }},
+      {"sum_to",
+       {{2, 3, 4}},
+       [](const Inputs& x) {
+         return sum_to(x[0], {3, 1});
+       }},
       // Matrix products.
       {"matmul", {{3, 4}, {4, 2}}, [](const Inputs& x) { return matmul(x[0], x[1]); }},
-      {"matmul batched", {{2, 3, 4}, {2, 4, 2}}, [](const Inputs& x) { return matmul(x[0], x[1]); }},
-      {"matmul broadcast", {{2, 1, 3, 4}, {3, 4, 2}}, [](const Inputs& x) { return matmul(x[0], x[1]); }},
+      {"matmul batched",
+       {{2, 3, 4}, {2, 4, 2}},
+       [](const Inputs& x) { return matmul(x[0], x[1]); }},
+      {"matmul broadcast",
+       {{2, 1, 3, 4}, {3, 4, 2}},
+       [](const Inputs& x) { return matmul(x[0], x[1]); }},
       {"matmul 3d by 2d", {{2, 3, 4}, {4, 2}}, [](const Inputs& x) { return matmul(x[0], x[1]); }},
       {"matmul vector-matrix", {{4}, {4, 3}}, [](const Inputs& x) { return matmul(x[0], x[1]); }},
       {"matmul matrix-vector", {{3, 4}, {4}}, [](const Inputs& x) { return matmul(x[0], x[1]); }},
       {"outer", {{3}, {4}}, [](const Inputs& x) { return outer(x[0], x[1]); }},
       {"dot", {{4}, {4}}, [](const Inputs& x) { return dot(x[0], x[1]); }},
       // Convolution and pooling.
-      {"conv2d", {{2, 2, 5, 5}, {3, 2, 3, 3}},
-       [](const Inputs& x) { return conv2d(x[0], x[1]); }},
-      {"conv2d stride padding bias", {{1, 2, 5, 4}, {3, 2, 3, 2}, {3}},
+      {"conv2d", {{2, 2, 5, 5}, {3, 2, 3, 3}}, [](const Inputs& x) { return conv2d(x[0], x[1]); }},
+      {"conv2d stride padding bias",
+       {{1, 2, 5, 4}, {3, 2, 3, 2}, {3}},
        [](const Inputs& x) { return conv2d(x[0], x[1], x[2], conv_params(2, 1)); }},
-      {"conv2d dilation", {{1, 1, 6, 6}, {2, 1, 2, 2}},
+      {"conv2d dilation",
+       {{1, 1, 6, 6}, {2, 1, 2, 2}},
        [](const Inputs& x) { return conv2d(x[0], x[1], Tensor(), conv_params(1, 1, 2)); }},
-      {"conv2d groups", {{1, 4, 4, 4}, {4, 2, 3, 3}},
+      {"conv2d groups",
+       {{1, 4, 4, 4}, {4, 2, 3, 3}},
        [](const Inputs& x) { return conv2d(x[0], x[1], Tensor(), conv_params(1, 1, 1, 2)); }},
-      {"conv2d pointwise", {{2, 3, 3, 3}, {2, 3, 1, 1}},
+      {"conv2d pointwise",
+       {{2, 3, 3, 3}, {2, 3, 1, 1}},
        [](const Inputs& x) { return conv2d(x[0], x[1]); }},
-      {"conv2d_backward_data", {{1, 3, 3, 3}, {3, 2, 3, 3}},
-       [](const Inputs& x) { return conv2d_backward_data(x[0], x[1], {1, 2, 5, 5}, conv_params(1, 0)); }},
-      {"conv2d_backward_weight", {{1, 2, 4, 4}, {1, 3, 2, 2}},
-       [](const Inputs& x) { return conv2d_backward_weight(x[0], x[1], {3, 2, 3, 3}, conv_params(1, 0)); }},
+      {"conv2d_backward_data",
+       {{1, 3, 3, 3}, {3, 2, 3, 3}},
+       [](const Inputs& x) {
+         return conv2d_backward_data(x[0], x[1], {1, 2, 5, 5}, conv_params(1, 0));
+       }},
+      {"conv2d_backward_weight",
+       {{1, 2, 4, 4}, {1, 3, 2, 2}},
+       [](const Inputs& x) {
+         return conv2d_backward_weight(x[0], x[1], {3, 2, 3, 3}, conv_params(1, 0));
+       }},
       {"max_pool2d", {{1, 2, 4, 4}}, [](const Inputs& x) { return max_pool2d(x[0], 2); }},
-      {"max_pool2d overlapping", {{1, 1, 5, 5}}, [](const Inputs& x) { return max_pool2d(x[0], 3, 2, 1); }},
+      {"max_pool2d overlapping",
+       {{1, 1, 5, 5}},
+       [](const Inputs& x) { return max_pool2d(x[0], 3, 2, 1); }},
       {"avg_pool2d", {{1, 2, 4, 4}}, [](const Inputs& x) { return avg_pool2d(x[0], 2); }},
-      {"avg_pool2d padded", {{1, 1, 5, 5}}, [avg_pad](const Inputs& x) { return avg_pool2d(x[0], avg_pad); }},
-      {"avg_pool2d_backward", {{1, 1, 3, 3}},
-       [avg_pad](const Inputs& x) { return avg_pool2d_backward(x[0], {1, 1, 5, 5}, avg_pad); }},
+      {"avg_pool2d padded",
+       {{1, 1, 5, 5}},
+       [avg_pad](const Inputs& x) { return avg_pool2d(x[0], avg_pad); }},
+      {"avg_pool2d_backward",
+       {{1, 1, 3, 3}},
+       [avg_pad](const Inputs& x) {
+         return avg_pool2d_backward(x[0], {1, 1, 5, 5}, avg_pad);
+       }},
       // Views and copies.
-      {"view", {{3, 4}}, [](const Inputs& x) { return view(contiguous(x[0]), {2, 6}); }},
-      {"reshape", {{3, 4}}, [](const Inputs& x) { return reshape(x[0], {4, -1}); }},
+      {"view",
+       {{3, 4}},
+       [](const Inputs& x) {
+         return view(contiguous(x[0]), {2, 6});
+       }},
+      {"reshape",
+       {{3, 4}},
+       [](const Inputs& x) {
+         return reshape(x[0], {4, -1});
+       }},
       {"flatten", {{2, 3, 2}}, [](const Inputs& x) { return flatten(x[0], 1); }},
       {"transpose", {{3, 4}}, [](const Inputs& x) { return transpose(x[0], 0, 1) * 1.0; }},
-      {"permute", {{2, 3, 4}}, [](const Inputs& x) { return permute(x[0], {2, 0, 1}) * 1.0; }},
+      {"permute",
+       {{2, 3, 4}},
+       [](const Inputs& x) {
+         return permute(x[0], {2, 0, 1}) * 1.0;
+       }},
       {"slice", {{3, 6}}, [](const Inputs& x) { return slice(x[0], 1, 1, 6, 2); }},
       {"narrow", {{3, 4}}, [](const Inputs& x) { return narrow(x[0], 0, 1, 2); }},
       {"select", {{3, 4}}, [](const Inputs& x) { return select(x[0], 1, -1); }},
-      {"expand", {{3, 1}}, [](const Inputs& x) { return expand(x[0], {2, 3, 4}); }},
+      {"expand",
+       {{3, 1}},
+       [](const Inputs& x) {
+         return expand(x[0], {2, 3, 4});
+       }},
       {"squeeze", {{3, 1, 4}}, [](const Inputs& x) { return squeeze(x[0]); }},
       {"unsqueeze", {{3, 4}}, [](const Inputs& x) { return unsqueeze(x[0], 1); }},
       {"contiguous", {{3, 4}}, [](const Inputs& x) { return contiguous(transpose(x[0], 0, 1)); }},
       {"clone", {{3, 4}}, [](const Inputs& x) { return clone(x[0]); }},
-      {"cat", {{2, 4}, {3, 4}}, [](const Inputs& x) { return cat({x[0], x[1]}, 0); }},
-      {"stack", {{3, 4}, {3, 4}}, [](const Inputs& x) { return stack({x[0], x[1]}, 1); }},
+      {"cat",
+       {{2, 4}, {3, 4}},
+       [](const Inputs& x) {
+         return cat({x[0], x[1]}, 0);
+       }},
+      {"stack",
+       {{3, 4}, {3, 4}},
+       [](const Inputs& x) {
+         return stack({x[0], x[1]}, 1);
+       }},
       {"split", {{5, 4}}, [](const Inputs& x) { return split(x[0], 2, 0)[2]; }},
       {"chunk", {{3, 6}}, [](const Inputs& x) { return chunk(x[0], 3, 1)[1]; }},
       // Indexing.
-      {"gather", {{3, 4}}, [gather_index](const Inputs& x) { return gather(x[0], 1, gather_index); }},
-      {"scatter_add", {{3, 4}, {3, 3}},
+      {"gather",
+       {{3, 4}},
+       [gather_index](const Inputs& x) { return gather(x[0], 1, gather_index); }},
+      {"scatter_add",
+       {{3, 4}, {3, 3}},
        [gather_index](const Inputs& x) { return scatter_add(x[0], 1, gather_index, x[1]); }},
-      {"index_select", {{3, 4}}, [row_index](const Inputs& x) { return index_select(x[0], 0, row_index); }},
-      {"index_add", {{3, 4}, {3, 3}},
+      {"index_select",
+       {{3, 4}},
+       [row_index](const Inputs& x) { return index_select(x[0], 0, row_index); }},
+      {"index_add",
+       {{3, 4}, {3, 3}},
        [row_index](const Inputs& x) { return index_add(x[0], 1, row_index, x[1]); }},
   };
 }
@@ -173,10 +238,14 @@ enum class Layout { contiguous, transposed, strided, expanded };
 
 const char* name(Layout layout) {
   switch (layout) {
-    case Layout::contiguous: return "contiguous";
-    case Layout::transposed: return "transposed";
-    case Layout::strided: return "strided";
-    case Layout::expanded: return "expanded";
+    case Layout::contiguous:
+      return "contiguous";
+    case Layout::transposed:
+      return "transposed";
+    case Layout::strided:
+      return "strided";
+    case Layout::expanded:
+      return "expanded";
   }
   return "";
 }
@@ -212,7 +281,8 @@ Presented present(const Shape& shape, Layout layout) {
         return {one, [shape](const Tensor& leaf) { return expand(leaf, shape); }};
       }
       break;
-    case Layout::contiguous: break;
+    case Layout::contiguous:
+      break;
   }
   return {shape, [](const Tensor& leaf) { return leaf; }};
 }
@@ -229,7 +299,8 @@ TEST_CASE("gradcheck: every differentiable op, on every input layout") {
   manual_seed(7);
   int checked = 0;
   for (const OpCase& op : op_table()) {
-    for (Layout layout : {Layout::contiguous, Layout::transposed, Layout::strided, Layout::expanded}) {
+    for (Layout layout :
+         {Layout::contiguous, Layout::transposed, Layout::strided, Layout::expanded}) {
       std::vector<Presented> forms;
       Inputs leaves;
       for (const Shape& s : op.shapes) {
@@ -258,9 +329,10 @@ TEST_CASE("gradcheck reports a wrong gradient rule") {
   // x * x with a rule that forgets the factor 2: the check must catch it.
   auto wrong_square = [](const Inputs& x) {
     Tensor y = mul(detach(x[0]), detach(x[0]));
-    return autograd::record("wrong_square", y, {x[0]}, [s = autograd::save(x[0])](const autograd::BackwardContext& c) {
-      return std::vector<Tensor>{mul(c.grad, s.get())};
-    });
+    return autograd::record("wrong_square", y, {x[0]},
+                            [s = autograd::save(x[0])](const autograd::BackwardContext& c) {
+                              return std::vector<Tensor>{mul(c.grad, s.get())};
+                            });
   };
   Tensor x = randn({3}, {.dtype = kFloat64}).requires_grad_();
   autograd::GradcheckResult r = autograd::gradcheck(wrong_square, {x});

@@ -10,7 +10,8 @@
 using namespace nabla;
 
 namespace {
-Conv2dParams params(int64_t sh, int64_t sw, int64_t ph, int64_t pw, int64_t dh, int64_t dw, int64_t groups) {
+Conv2dParams params(int64_t sh, int64_t sw, int64_t ph, int64_t pw, int64_t dh, int64_t dw,
+                    int64_t groups) {
   Conv2dParams p;
   p.stride[0] = sh, p.stride[1] = sw;
   p.padding[0] = ph, p.padding[1] = pw;
@@ -39,7 +40,8 @@ std::vector<double> naive_conv(const Tensor& input, const Tensor& weight, const 
                 int64_t ii = i * p.stride[0] - p.padding[0] + a * p.dilation[0];
                 int64_t jj = j * p.stride[1] - p.padding[1] + b * p.dilation[1];
                 if (ii < 0 || ii >= h || jj < 0 || jj >= wd) continue;
-                acc += x[((n * c + g * cg + ci) * h + ii) * wd + jj] * w[((o * cg + ci) * kh + a) * kw + b];
+                acc += x[((n * c + g * cg + ci) * h + ii) * wd + jj] *
+                       w[((o * cg + ci) * kh + a) * kw + b];
               }
           y[((n * out[1] + o) * out[2] + i) * out[3] + j] = acc;
         }
@@ -90,8 +92,9 @@ TEST_CASE("conv2d: bias, float32, and errors that name both shapes") {
                        ShapeError);
   CHECK_THROWS_AS(conv2d(ones({1, 1, 2, 2}), ones({1, 1, 3, 3})), ShapeError);
   CHECK_THROWS_AS(conv2d(ones({1, 1, 2, 2}), ones({1, 1, 1, 1}, {.dtype = kFloat64})), DTypeError);
-  CHECK_THROWS_AS(conv2d(ones({1, 4, 3, 3}), ones({3, 2, 1, 1}), Tensor(), params(1, 1, 0, 0, 1, 1, 2)),
-                  ShapeError);
+  CHECK_THROWS_AS(
+      conv2d(ones({1, 4, 3, 3}), ones({3, 2, 1, 1}), Tensor(), params(1, 1, 0, 0, 1, 1, 2)),
+      ShapeError);
 }
 
 TEST_CASE("max_pool2d and avg_pool2d against direct loops") {
@@ -117,13 +120,15 @@ TEST_CASE("max_pool2d and avg_pool2d against direct loops") {
   ceil2.kernel[0] = ceil2.kernel[1] = 2;
   ceil2.stride[0] = ceil2.stride[1] = 2;
   ceil2.ceil_mode = true;
-  CHECK(max_pool2d(five, ceil2).to_vector<double>() == std::vector<double>{6, 8, 9, 16, 18, 19, 21, 23, 24});
+  CHECK(max_pool2d(five, ceil2).to_vector<double>() ==
+        std::vector<double>{6, 8, 9, 16, 18, 19, 21, 23, 24});
   CHECK_THROWS_AS(max_pool2d(x, 3, 1, 2), ValueError);  // padding over half the window
   CHECK_THROWS_AS(max_pool2d(ones({4, 4}), 2), ShapeError);
 }
 
 TEST_CASE("max_pool2d gradient goes to the winning position") {
-  Tensor x = from_vector<double>({1, 9, 2, 3, 4, 5, 6, 7, 8, 0, 1, 2, 3, 4, 5, 6}, {1, 1, 4, 4}).requires_grad_();
+  Tensor x = from_vector<double>({1, 9, 2, 3, 4, 5, 6, 7, 8, 0, 1, 2, 3, 4, 5, 6}, {1, 1, 4, 4})
+                 .requires_grad_();
   backward(sum(max_pool2d(x, 2)));
   CHECK(x.grad().to_vector<double>() ==
         std::vector<double>{0, 1, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 1});

@@ -54,7 +54,8 @@ TEST_CASE("unary math against the standard library") {
 }
 
 TEST_CASE("round halves to even, like PyTorch") {
-  CHECK(values(round(from_vector<float>({-2.5f, 0.5f, 1.5f, 2.5f}))) == std::vector<double>{-2, 0, 2, 2});
+  CHECK(values(round(from_vector<float>({-2.5f, 0.5f, 1.5f, 2.5f}))) ==
+        std::vector<double>{-2, 0, 2, 2});
 }
 
 TEST_CASE("integer inputs of floating ops compute in float32") {
@@ -75,10 +76,10 @@ TEST_CASE("broadcasting follows NumPy and names the op and both shapes on error"
   CHECK((zeros({4, 1, 3}) * zeros({2, 1})).shape() == Shape{4, 2, 3});
   CHECK((a + 1.0).shape() == Shape{2, 3});
   CHECK((a + scalar_tensor(1)).shape() == Shape{2, 3});
-  CHECK_THROWS_WITH_AS(a + zeros({2}),
-                       "add: shapes [2, 3] and [2] cannot be broadcast (dim 1: 3 vs 2)", ShapeError);
-  CHECK_THROWS_WITH_AS(mul(zeros({3, 4}), zeros({4, 3})), doctest::Contains("mul: shapes [3, 4] and [4, 3]"),
-                       ShapeError);
+  CHECK_THROWS_WITH_AS(
+      a + zeros({2}), "add: shapes [2, 3] and [2] cannot be broadcast (dim 1: 3 vs 2)", ShapeError);
+  CHECK_THROWS_WITH_AS(mul(zeros({3, 4}), zeros({4, 3})),
+                       doctest::Contains("mul: shapes [3, 4] and [4, 3]"), ShapeError);
 }
 
 TEST_CASE("broadcast operands with any strides give the same result as contiguous ones") {
@@ -90,7 +91,8 @@ TEST_CASE("broadcast operands with any strides give the same result as contiguou
   CHECK(values(got) == values(expected));
   Tensor big = randn({300, 301});  // large enough to run on several threads
   Tensor bias = randn({301});
-  std::vector<double> sum_values = values(big + bias), b_values = values(bias), big_values = values(big);
+  std::vector<double> sum_values = values(big + bias), b_values = values(bias),
+                      big_values = values(big);
   for (size_t i = 0; i < sum_values.size(); i += 997)
     CHECK(sum_values[i] == doctest::Approx(big_values[i] + b_values[i % 301]));
 }
@@ -142,5 +144,6 @@ TEST_CASE("in-place ops update the tensor, bump its version, and check dtype and
   CHECK(x.version() > v0);
   Tensor i = from_vector<int64_t>({1});
   CHECK_THROWS_WITH_AS(add_(i, 0.5), doctest::Contains("cannot be stored in place"), DTypeError);
-  CHECK_THROWS_WITH_AS(add_(zeros({3}), zeros({2, 3})), doctest::Contains("does not fit"), ShapeError);
+  CHECK_THROWS_WITH_AS(add_(zeros({3}), zeros({2, 3})), doctest::Contains("does not fit"),
+                       ShapeError);
 }

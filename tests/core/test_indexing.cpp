@@ -12,7 +12,8 @@ TEST_CASE("gather and scatter_add along each dim") {
   Tensor x = reshape(arange(6), {2, 3});  // [[0 1 2] [3 4 5]]
   Tensor idx = from_vector<int64_t>({2, 0, 1, 1}, {2, 2});
   CHECK(values(gather(x, 1, idx)) == std::vector<double>{2, 0, 4, 4});
-  CHECK(values(gather(x, 0, from_vector<int64_t>({1, 0, 1}, {1, 3}))) == std::vector<double>{3, 1, 5});
+  CHECK(values(gather(x, 0, from_vector<int64_t>({1, 0, 1}, {1, 3}))) ==
+        std::vector<double>{3, 1, 5});
   Tensor out = scatter_add(zeros({2, 3}), 1, idx, ones({2, 2}));
   CHECK(values(out) == std::vector<double>{1, 0, 1, 0, 2, 0});  // repeated indices add up
   CHECK(values(gather(transpose(x, 0, 1), 0, from_vector<int64_t>({1, 2}, {2, 1}))) ==
@@ -33,7 +34,8 @@ TEST_CASE("one_hot and masked_fill") {
   Tensor oh = one_hot(labels, 3);
   CHECK(oh.dtype() == kInt64);
   CHECK(values(oh) == std::vector<double>{0, 0, 1, 1, 0, 0, 0, 1, 0});
-  CHECK_THROWS_WITH_AS(one_hot(labels, 2), doctest::Contains("label 2 is outside [0, 2)"), IndexError);
+  CHECK_THROWS_WITH_AS(one_hot(labels, 2), doctest::Contains("label 2 is outside [0, 2)"),
+                       IndexError);
   Tensor x = from_vector<float>({1, 2, 3});
   CHECK(values(masked_fill(x, x > 1.5, -1)) == std::vector<double>{1, -1, -1});
 }

@@ -51,7 +51,8 @@ TEST_CASE("matmul: batched, broadcast batch dims, and 1-d operands") {
   Tensor a = randn({2, 3, 4}), b = randn({2, 4, 5});
   Tensor c = matmul(a, b);
   CHECK(c.shape() == Shape{2, 3, 5});
-  for (int64_t i = 0; i < 2; ++i) check_close(select(c, 0, i), naive(select(a, 0, i), select(b, 0, i)));
+  for (int64_t i = 0; i < 2; ++i)
+    check_close(select(c, 0, i), naive(select(a, 0, i), select(b, 0, i)));
 
   Tensor shared = randn({4, 5});
   check_close(select(matmul(a, shared), 0, 1), naive(select(a, 0, 1), shared));
@@ -64,7 +65,8 @@ TEST_CASE("matmul: batched, broadcast batch dims, and 1-d operands") {
   CHECK(matmul(a, v).shape() == Shape{2, 3});
   CHECK(matmul(v, v).dim() == 0);
   check_close(dot(from_vector<float>({1, 2, 3}), from_vector<float>({4, 5, 6})), {32});
-  check_close(outer(from_vector<float>({1, 2}), from_vector<float>({3, 4, 5})), {3, 4, 5, 6, 8, 10});
+  check_close(outer(from_vector<float>({1, 2}), from_vector<float>({3, 4, 5})),
+              {3, 4, 5, 6, 8, 10});
 }
 
 TEST_CASE("matmul: empty inner dimension gives zeros, empty outer gives empty") {
@@ -74,8 +76,10 @@ TEST_CASE("matmul: empty inner dimension gives zeros, empty outer gives empty") 
 
 TEST_CASE("matmul: errors name both shapes") {
   CHECK_THROWS_WITH_AS(matmul(zeros({2, 3}), zeros({4, 5})),
-                       "matmul: shapes [2, 3] and [4, 5] cannot be multiplied (3 != 4)", ShapeError);
+                       "matmul: shapes [2, 3] and [4, 5] cannot be multiplied (3 != 4)",
+                       ShapeError);
   CHECK_THROWS_AS(matmul(zeros({2, 2, 3}), zeros({3, 3, 2})), ShapeError);
-  CHECK_THROWS_AS(matmul(zeros({2, 2}, {.dtype = kInt64}), zeros({2, 2}, {.dtype = kInt64})), DTypeError);
+  CHECK_THROWS_AS(matmul(zeros({2, 2}, {.dtype = kInt64}), zeros({2, 2}, {.dtype = kInt64})),
+                  DTypeError);
   CHECK_THROWS_AS(dot(zeros({2}), zeros({3})), ShapeError);
 }

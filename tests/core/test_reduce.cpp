@@ -57,7 +57,8 @@ TEST_CASE("reductions over every set of dims match a naive sum, on both kernel p
   for (Shape shape : {Shape{3, 5, 7}, Shape{4, 64, 9}}) {
     for (bool transposed : {false, true}) {
       Tensor x = randn(shape, {.dtype = kFloat64});
-      if (transposed) x = transpose(contiguous(transpose(x, 0, 2)), 0, 2);  // same values, new strides
+      if (transposed)
+        x = transpose(contiguous(transpose(x, 0, 2)), 0, 2);  // same values, new strides
       std::vector<double> xs = values(x);
       for (int mask = 1; mask < 8; ++mask) {
         std::vector<int64_t> dims;

@@ -45,7 +45,9 @@ TEST_CASE("from_vector and from_blob") {
   buffer[3] = 40;  // no copy: the tensor sees the caller's memory
   CHECK(blob.to_vector<float>()[3] == 40);
   bool freed = false;
-  { Tensor owned = from_blob(buffer, {4}, kFloat32, [&](void*) { freed = true; }); }
+  {
+    Tensor owned = from_blob(buffer, {4}, kFloat32, [&](void*) { freed = true; });
+  }
   CHECK(freed);
 }
 
@@ -81,9 +83,9 @@ TEST_CASE("float16 and bfloat16: storage and conversion") {
   std::vector<float> half = to(to(f, kFloat16), kFloat32).to_vector<float>();
   CHECK(half[0] == 1.0f);
   CHECK(half[1] == -2.5f);
-  CHECK(half[2] == 65504.f);                        // the largest half
-  CHECK(half[3] == doctest::Approx(1.19209e-7));    // a subnormal half
-  CHECK(half[4] == doctest::Approx(3.140625));      // 10 mantissa bits
+  CHECK(half[2] == 65504.f);                      // the largest half
+  CHECK(half[3] == doctest::Approx(1.19209e-7));  // a subnormal half
+  CHECK(half[4] == doctest::Approx(3.140625));    // 10 mantissa bits
   CHECK(std::isinf(half[5]));
   std::vector<float> bf = to(to(f, kBFloat16), kFloat32).to_vector<float>();
   CHECK(bf[1] == -2.5f);
@@ -116,6 +118,7 @@ TEST_CASE("printing: values, shape and dtype like PyTorch") {
   CHECK(os.str() == "tensor([ true, false], shape=[2], dtype=bool)");
   os.str("");
   os << arange(2000);
-  CHECK(os.str() == "tensor([0.0000e+00, 1.0000e+00, 2.0000e+00, ..., 1.9970e+03, 1.9980e+03, "
-                    "1.9990e+03], shape=[2000], dtype=float32)");
+  CHECK(os.str() ==
+        "tensor([0.0000e+00, 1.0000e+00, 2.0000e+00, ..., 1.9970e+03, 1.9980e+03, "
+        "1.9990e+03], shape=[2000], dtype=float32)");
 }

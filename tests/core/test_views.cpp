@@ -10,7 +10,7 @@ TEST_CASE("views share storage and write through") {
   Tensor base = arange(12);
   Tensor v = view(base, {3, 4});
   Tensor t = transpose(v, 0, 1);
-  Tensor s = select(v, 0, 1);     // row 1: 4 5 6 7
+  Tensor s = select(v, 0, 1);       // row 1: 4 5 6 7
   Tensor c = slice(v, 1, 1, 4, 2);  // columns 1, 3
   for (const Tensor& view_ : {v, t, s, c}) CHECK(view_.storage() == base.storage());
   const uint64_t version = base.version();
@@ -74,8 +74,8 @@ TEST_CASE("cat, stack, split, chunk") {
   Tensor m = cat({view(a, {2, 2}), view(b, {2, 1})}, 1);
   CHECK(m.shape() == Shape{2, 3});
   CHECK(m.to_vector<float>() == std::vector<float>{0, 1, 10, 2, 3, 11});
-  CHECK_THROWS_WITH_AS(cat({view(a, {2, 2}), view(b, {1, 2})}, 1), doctest::Contains("only dim 1 may differ"),
-                       ShapeError);
+  CHECK_THROWS_WITH_AS(cat({view(a, {2, 2}), view(b, {1, 2})}, 1),
+                       doctest::Contains("only dim 1 may differ"), ShapeError);
   CHECK(stack({a, a}, 1).shape() == Shape{4, 2});
   std::vector<Tensor> pieces = split(arange(5), 2);
   REQUIRE(pieces.size() == 3);
