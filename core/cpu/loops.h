@@ -74,7 +74,10 @@ struct StridedLoop {
       if (begin < end) body(origin, std::array<int64_t, N>{}, int64_t{1});
       return;
     }
-    std::vector<int64_t> idx(ndim);
+    // Kernels call walk once per output row, so the index lives on the stack for usual ranks.
+    int64_t idx_inline[16];
+    std::vector<int64_t> idx_heap(ndim > 16 ? ndim : 0);
+    int64_t* idx = ndim > 16 ? idx_heap.data() : idx_inline;
     std::array<char*, N> ptr = origin;
     for (int64_t d = ndim - 1, rem = begin; d >= 0; --d) {
       idx[d] = rem % sizes[d];
