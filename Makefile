@@ -1,7 +1,7 @@
 # Installs what is missing, builds, tests, benchmarks and formats nabla; CI runs `make test`.
 
 # Debian packages the build needs (DESIGN.md, "Build").
-PACKAGES := build-essential cmake libopenblas-dev doctest-dev libstb-dev zlib1g-dev \
+PACKAGES := build-essential cmake libopenblas-openmp-dev doctest-dev libstb-dev zlib1g-dev \
             nlohmann-json3-dev libcli11-dev libbenchmark-dev
 
 BUILD := build

@@ -1,6 +1,7 @@
 // CPU convolution by im2col + GEMM, one image at a time so the column buffer stays in cache-sized
 // pieces. A 1x1 convolution with stride 1 and no padding needs no im2col: the image is the
-// column matrix.
+// column matrix. Threads split the batch: each runs im2col and single-threaded GEMMs on its own
+// images, which keeps both cores busy on the im2col too and needs no synchronization per image.
 //
 // For one image and one group (Cg = C / groups, Og = O / groups, KK = KH * KW):
 //   col [Cg * KK, OH * OW] = im2col(x)
@@ -81,7 +82,11 @@ void im2col(const ConvGeometry& g, const T* x, T* col) {
         const T* src =
             plane + ii * g.w + input_index(0, kj, g.p.stride[1], g.p.padding[1], g.p.dilation[1]);
         std::fill(dst, dst + lo_j, T(0));
-        for (int64_t oj = lo_j; oj < hi_j; ++oj) dst[oj] = src[oj * g.p.stride[1]];
+        if (g.p.stride[1] == 1) {
+          std::copy(src + lo_j, src + hi_j, dst + lo_j);
+        } else {
+          for (int64_t oj = lo_j; oj < hi_j; ++oj) dst[oj] = src[oj * g.p.stride[1]];
+        }
         std::fill(dst + hi_j, dst + g.ow, T(0));
       }
     }
@@ -113,29 +118,47 @@ void col2im(const ConvGeometry& g, const T* col, T* x) {
   });
 }
 
+// Calls fn(begin, end, col, slot) over ranges of images. With at least as many images as threads,
+// each thread takes a range (slot = its thread number) and its BLAS calls run single-threaded,
+// as OpenBLAS does inside an OpenMP parallel region; otherwise one range runs with threaded
+// GEMMs. `col` is the calling thread's im2col buffer.
+template <class Fn>
+void over_images(const ConvGeometry& g, DType dtype, Fn fn) {
+  if (g.n >= omp_get_max_threads() && omp_get_max_threads() > 1) {
+    cpu::parallel_for(g.n, 1, [&](int64_t begin, int64_t end) {
+      Tensor col = g.column_buffer(dtype);
+      fn(begin, end, col, omp_get_thread_num());
+    });
+    return;
+  }
+  Tensor col = g.column_buffer(dtype);
+  fn(int64_t{0}, g.n, col, 0);
+}
+
 }  // namespace
 
 void CpuBackend::conv2d(const Tensor& input, const Tensor& weight, const Conv2dParams& p,
                         const Tensor& out) {
   visit_dtype<DTypeSet::floating>(input.dtype(), "conv2d", [&]<class T>() {
     ConvGeometry g(input.shape(), weight.shape(), out.shape(), p);
-    Tensor col = g.column_buffer(dtype_of<T>());
     const T* x = input.data<T>();
     const T* wt = weight.data<T>();
     T* y = out.data<T>();
-    for (int64_t i = 0; i < g.n; ++i) {
-      for (int64_t grp = 0; grp < g.groups; ++grp) {
-        const T* xg = x + (i * g.c + grp * g.cg()) * g.h * g.w;
-        const T* cols = xg;
-        if (!g.is_pointwise()) {
-          im2col(g, xg, col.data<T>());
-          cols = col.data<T>();
+    over_images(g, input.dtype(), [&](int64_t begin, int64_t end, Tensor& col, int) {
+      for (int64_t i = begin; i < end; ++i) {
+        for (int64_t grp = 0; grp < g.groups; ++grp) {
+          const T* xg = x + (i * g.c + grp * g.cg()) * g.h * g.w;
+          const T* cols = xg;
+          if (!g.is_pointwise()) {
+            im2col(g, xg, col.data<T>());
+            cols = col.data<T>();
+          }
+          cpu::gemm(CblasNoTrans, CblasNoTrans, g.og(), g.col_cols(), g.col_rows(), T(1),
+                    wt + grp * g.og() * g.col_rows(), g.col_rows(), cols, g.col_cols(), T(0),
+                    y + (i * g.o + grp * g.og()) * g.col_cols(), g.col_cols());
         }
-        cpu::gemm(CblasNoTrans, CblasNoTrans, g.og(), g.col_cols(), g.col_rows(), T(1),
-                  wt + grp * g.og() * g.col_rows(), g.col_rows(), cols, g.col_cols(), T(0),
-                  y + (i * g.o + grp * g.og()) * g.col_cols(), g.col_cols());
       }
-    }
+    });
   });
 }
 
@@ -143,24 +166,25 @@ void CpuBackend::conv2d_backward_data(const Tensor& grad_out, const Tensor& weig
                                       const Conv2dParams& p, const Tensor& grad_input) {
   visit_dtype<DTypeSet::floating>(grad_out.dtype(), "conv2d_backward_data", [&]<class T>() {
     ConvGeometry g(grad_input.shape(), weight.shape(), grad_out.shape(), p);
-    Tensor col = g.column_buffer(dtype_of<T>());
     const T* gy = grad_out.data<T>();
     const T* wt = weight.data<T>();
     T* gx = grad_input.data<T>();
-    for (int64_t i = 0; i < g.n; ++i) {
-      for (int64_t grp = 0; grp < g.groups; ++grp) {
-        T* gxg = gx + (i * g.c + grp * g.cg()) * g.h * g.w;
-        T* cols = g.is_pointwise() ? gxg : col.data<T>();
-        cpu::gemm(CblasTrans, CblasNoTrans, g.col_rows(), g.col_cols(), g.og(), T(1),
-                  wt + grp * g.og() * g.col_rows(), g.col_rows(),
-                  gy + (i * g.o + grp * g.og()) * g.col_cols(), g.col_cols(), T(0), cols,
-                  g.col_cols());
-        if (!g.is_pointwise()) {
-          std::fill(gxg, gxg + g.cg() * g.h * g.w, T(0));
-          col2im(g, cols, gxg);
+    over_images(g, grad_out.dtype(), [&](int64_t begin, int64_t end, Tensor& col, int) {
+      for (int64_t i = begin; i < end; ++i) {
+        for (int64_t grp = 0; grp < g.groups; ++grp) {
+          T* gxg = gx + (i * g.c + grp * g.cg()) * g.h * g.w;
+          T* cols = g.is_pointwise() ? gxg : col.data<T>();
+          cpu::gemm(CblasTrans, CblasNoTrans, g.col_rows(), g.col_cols(), g.og(), T(1),
+                    wt + grp * g.og() * g.col_rows(), g.col_rows(),
+                    gy + (i * g.o + grp * g.og()) * g.col_cols(), g.col_cols(), T(0), cols,
+                    g.col_cols());
+          if (!g.is_pointwise()) {
+            std::fill(gxg, gxg + g.cg() * g.h * g.w, T(0));
+            col2im(g, cols, gxg);
+          }
         }
       }
-    }
+    });
   });
 }
 
@@ -168,24 +192,35 @@ void CpuBackend::conv2d_backward_weight(const Tensor& input, const Tensor& grad_
                                         const Conv2dParams& p, const Tensor& grad_weight) {
   visit_dtype<DTypeSet::floating>(input.dtype(), "conv2d_backward_weight", [&]<class T>() {
     ConvGeometry g(input.shape(), grad_weight.shape(), grad_out.shape(), p);
-    Tensor col = g.column_buffer(dtype_of<T>());
     const T* x = input.data<T>();
     const T* gy = grad_out.data<T>();
-    T* gw = grad_weight.data<T>();
-    for (int64_t i = 0; i < g.n; ++i) {
-      for (int64_t grp = 0; grp < g.groups; ++grp) {
-        const T* xg = x + (i * g.c + grp * g.cg()) * g.h * g.w;
-        const T* cols = xg;
-        if (!g.is_pointwise()) {
-          im2col(g, xg, col.data<T>());
-          cols = col.data<T>();
+    // Each thread sums its images' contributions into its own slot; the slots are added last.
+    const int64_t size = grad_weight.numel();
+    Tensor partial = zeros({omp_get_max_threads(), size}, {.dtype = input.dtype()});
+    over_images(g, input.dtype(), [&](int64_t begin, int64_t end, Tensor& col, int slot) {
+      T* gw = partial.data<T>() + slot * size;
+      for (int64_t i = begin; i < end; ++i) {
+        for (int64_t grp = 0; grp < g.groups; ++grp) {
+          const T* xg = x + (i * g.c + grp * g.cg()) * g.h * g.w;
+          const T* cols = xg;
+          if (!g.is_pointwise()) {
+            im2col(g, xg, col.data<T>());
+            cols = col.data<T>();
+          }
+          cpu::gemm(CblasNoTrans, CblasTrans, g.og(), g.col_rows(), g.col_cols(), T(1),
+                    gy + (i * g.o + grp * g.og()) * g.col_cols(), g.col_cols(), cols, g.col_cols(),
+                    T(1), gw + grp * g.og() * g.col_rows(), g.col_rows());
         }
-        cpu::gemm(CblasNoTrans, CblasTrans, g.og(), g.col_rows(), g.col_cols(), T(1),
-                  gy + (i * g.o + grp * g.og()) * g.col_cols(), g.col_cols(), cols, g.col_cols(),
-                  i == 0 ? T(0) : T(1), gw + grp * g.og() * g.col_rows(), g.col_rows());
       }
+    });
+    T* gw = grad_weight.data<T>();
+    const T* slots = partial.data<T>();
+    const int64_t n_slots = partial.size(0);
+    for (int64_t k = 0; k < size; ++k) {
+      T total = 0;
+      for (int64_t t = 0; t < n_slots; ++t) total += slots[t * size + k];
+      gw[k] = total;
     }
-    if (g.n == 0) std::fill(gw, gw + grad_weight.numel(), T(0));
   });
 }
 

@@ -69,9 +69,10 @@ struct StridedLoop {
   // row-major element range [begin, end), with `base` replaced by `origin`.
   template <class Body>
   void walk(const std::array<char*, N>& origin, int64_t begin, int64_t end, Body& body) const {
+    if (begin >= end) return;  // also keeps an empty dim out of the index arithmetic below
     int64_t ndim = static_cast<int64_t>(sizes.size());
     if (ndim == 0) {
-      if (begin < end) body(origin, std::array<int64_t, N>{}, int64_t{1});
+      body(origin, std::array<int64_t, N>{}, int64_t{1});
       return;
     }
     // Kernels call walk once per output row, so the index lives on the stack for usual ranks.

@@ -1,73 +1,106 @@
-// CPU reductions (sum, max, min), arg-reductions and softmax.
+// CPU reductions (sum, max, min) and arg-reductions.
 //
-// Note [reduction paths]: when the reduced dims include x's innermost (smallest-stride) dim, each
-// output element reduces a run of nearby memory: one thread per output, a vectorized inner loop.
-// Otherwise the outputs themselves are contiguous in x (summing a batch of rows, say): the kernel
-// combines whole slices of x into the output, vectorized along the kept dims.
-#include <cmath>
+// Note [reduction paths]: x's dims split into kept dims (one per output element) and reduced
+// dims. When x's innermost (smallest-stride) dim is reduced, each output reduces runs of nearby
+// memory: threads split the outputs, or, when there are fewer outputs than threads (a full sum),
+// the reduced range of each output, with per-thread partial results. Otherwise the outputs are
+// contiguous in x (summing a batch of rows, say): slices of x are combined into the outputs
+// elementwise, vectorized along the kept dims, with threads splitting the outputs when there are
+// many and the slices (into per-thread partial outputs) when there are few.
 #include <limits>
-#include <numeric>
+#include <memory>
 #include <type_traits>
 #include <vector>
 
 #include "core/cpu/cpu_backend.h"
 #include "core/cpu/loops.h"
 #include "core/cpu/nan.h"
-#include "core/creation.h"
 
 namespace nabla {
 
 namespace {
 
-template <class A>
-struct Combine {
-  ReduceOp op;
-  A identity() const {
-    if (op == ReduceOp::sum) return A(0);
-    if constexpr (std::is_floating_point_v<A>) {
-      return op == ReduceOp::max ? -std::numeric_limits<A>::infinity()
-                                 : std::numeric_limits<A>::infinity();
-    } else {
-      return op == ReduceOp::max ? std::numeric_limits<A>::lowest() : std::numeric_limits<A>::max();
-    }
+// The ops as types, so that every inner loop is compiled without a branch on the op.
+struct SumOp {
+  template <class A>
+  static A identity() {
+    return A(0);
   }
-  // NaN wins a max or min, like PyTorch.
-  A operator()(A acc, A v) const {
-    if (op == ReduceOp::sum) return static_cast<A>(acc + v);
-    if (op == ReduceOp::max) return (v > acc || cpu::is_nan(v)) ? v : acc;
+  template <class A>
+  static A apply(A acc, A v) {
+    return static_cast<A>(acc + v);
+  }
+};
+
+// NaN wins a max or a min, like PyTorch.
+struct MaxOp {
+  template <class A>
+  static A identity() {
+    if constexpr (std::is_floating_point_v<A>) return -std::numeric_limits<A>::infinity();
+    return std::numeric_limits<A>::lowest();
+  }
+  template <class A>
+  static A apply(A acc, A v) {
+    return (v > acc || cpu::is_nan(v)) ? v : acc;
+  }
+};
+
+struct MinOp {
+  template <class A>
+  static A identity() {
+    if constexpr (std::is_floating_point_v<A>) return std::numeric_limits<A>::infinity();
+    return std::numeric_limits<A>::max();
+  }
+  template <class A>
+  static A apply(A acc, A v) {
     return (v < acc || cpu::is_nan(v)) ? v : acc;
   }
 };
 
-// Reduces n elements `stride` bytes apart; contiguous sums keep 16 partial sums, which the
-// compiler maps onto vector lanes and which also bound the rounding error's growth.
-template <class T, class A>
-A reduce_run(const char* p, int64_t stride, int64_t n, A acc, Combine<A> c) {
-  if (c.op == ReduceOp::sum && stride == sizeof(T)) {
-    const T* x = reinterpret_cast<const T*>(p);
-    A lanes[16] = {};
-    int64_t i = 0;
-    for (; i + 16 <= n; i += 16)
-      for (int j = 0; j < 16; ++j) lanes[j] += static_cast<A>(x[i + j]);
-    for (; i < n; ++i) acc += static_cast<A>(x[i]);
-    for (int j = 0; j < 16; ++j) acc += lanes[j];
-    return acc;
-  }
-  for (int64_t i = 0; i < n; ++i)
-    acc = c(acc, static_cast<A>(*reinterpret_cast<const T*>(p + i * stride)));
-  return acc;
-}
-
 // float sums accumulate in double: a float running sum over millions of elements drifts by
-// percent; the extra precision costs nothing here, where memory bandwidth is the limit.
+// percent, and the extra precision costs nothing where memory bandwidth is the limit.
 template <class A>
 using Accumulator = std::conditional_t<std::is_same_v<A, float>, double, A>;
 
-template <class T, class A>
-void reduce_kernel(ReduceOp op, const Tensor& x, const std::vector<int64_t>& dims,
-                   const Tensor& out) {
+// Folds n elements `stride` bytes apart into acc. A contiguous run keeps 16 partial results,
+// which the compiler maps onto vector lanes.
+template <class Op, class T, class Acc>
+Acc reduce_run(const char* p, int64_t stride, int64_t n, Acc acc) {
+  if (stride != sizeof(T)) {
+    for (int64_t i = 0; i < n; ++i)
+      acc = Op::apply(acc, static_cast<Acc>(*reinterpret_cast<const T*>(p + i * stride)));
+    return acc;
+  }
+  const T* x = reinterpret_cast<const T*>(p);
+  Acc lanes[16];
+  for (Acc& lane : lanes) lane = Op::template identity<Acc>();
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16)
+    for (int j = 0; j < 16; ++j) lanes[j] = Op::apply(lanes[j], static_cast<Acc>(x[i + j]));
+  for (; i < n; ++i) acc = Op::apply(acc, static_cast<Acc>(x[i]));
+  for (Acc lane : lanes) acc = Op::apply(acc, lane);
+  return acc;
+}
+
+// dst[k] = op(dst[k], src[k]) over a run: one slice of x combined into the outputs.
+template <class Op, class T, class Acc>
+void combine_run(char* dst_p, const char* src_p, int64_t dst_stride, int64_t src_stride,
+                 int64_t n) {
+  Acc* dst = reinterpret_cast<Acc*>(dst_p);
+  if (dst_stride == sizeof(Acc) && src_stride == sizeof(T)) {
+    const T* src = reinterpret_cast<const T*>(src_p);
+    for (int64_t k = 0; k < n; ++k) dst[k] = Op::apply(dst[k], static_cast<Acc>(src[k]));
+    return;
+  }
+  for (int64_t k = 0; k < n; ++k)
+    *reinterpret_cast<Acc*>(dst_p + k * dst_stride) =
+        Op::apply(*reinterpret_cast<Acc*>(dst_p + k * dst_stride),
+                  static_cast<Acc>(*reinterpret_cast<const T*>(src_p + k * src_stride)));
+}
+
+template <class Op, class T, class A>
+void reduce_kernel(const Tensor& x, const std::vector<int64_t>& dims, const Tensor& out) {
   using Acc = Accumulator<A>;
-  Combine<Acc> combine{op};
   std::vector<bool> reduced(x.dim(), false);
   for (int64_t d : dims) reduced[d] = true;
   Shape kept_shape, red_shape;
@@ -80,59 +113,111 @@ void reduce_kernel(ReduceOp op, const Tensor& x, const std::vector<int64_t>& dim
   }
   A* o = out.data<A>();
   const int64_t n_out = out.numel(), n_red = numel(red_shape);
-  const int64_t grain = std::max<int64_t>(1, cpu::kGrain / std::max<int64_t>(n_red, 1));
+  const int64_t threads = omp_get_max_threads();
   char* base = static_cast<char*>(x.raw_data());
   cpu::StridedLoop<1> slices(red_shape, {base}, {red_strides}, {sizeof(T)});
+  cpu::StridedLoop<1> outputs(kept_shape, {base}, {kept_strides}, {sizeof(T)});
+  // Accumulators, and per-thread partial results combined at the end (Note [reduction paths]).
+  auto accumulators = [](int64_t count) {
+    auto buffer = std::make_unique<Acc[]>(count);
+    std::fill(buffer.get(), buffer.get() + count, Op::template identity<Acc>());
+    return buffer;
+  };
 
-  if (innermost < 0 || reduced[innermost] || n_out < 256) {  // see Note [reduction paths]
-    cpu::StridedLoop<1> outputs(kept_shape, {base}, {kept_strides}, {sizeof(T)});
-    cpu::parallel_for(n_out, grain, [&](int64_t begin, int64_t end) {
-      int64_t i = begin;
-      auto per_output = [&](auto p, auto s, int64_t n) {
-        for (int64_t j = 0; j < n; ++j, ++i) {
-          Acc acc = combine.identity();
-          auto run = [&](auto q, auto st, int64_t m) {
-            acc = reduce_run<T, Acc>(q[0], st[0], m, acc, combine);
-          };
-          slices.walk({p[0] + j * s[0]}, 0, n_red, run);
-          o[i] = static_cast<A>(acc);
-        }
-      };
-      outputs.walk(outputs.base, begin, end, per_output);
-    });
-    return;
-  }
-  // Each thread owns a range of outputs and combines every slice x[r] into it, a block of
-  // outputs at a time so the block stays in cache across slices.
-  constexpr int64_t kBlock = 2048;
-  Tensor acc_buffer = empty({n_out}, {.dtype = dtype_of<Acc>()});
-  Acc* acc = acc_buffer.data<Acc>();
-  std::fill(acc, acc + n_out, combine.identity());
-  char* acc_base = reinterpret_cast<char*>(acc);
-  cpu::StridedLoop<2> rows(kept_shape, {acc_base, base},
-                           {contiguous_strides(kept_shape), kept_strides},
-                           {sizeof(Acc), sizeof(T)});
-  auto combine_run = [&](auto p, auto st, int64_t n) {
-    Acc* dst = reinterpret_cast<Acc*>(p[0]);
-    if (st[1] == sizeof(T)) {
-      const T* src = reinterpret_cast<const T*>(p[1]);
-      for (int64_t k = 0; k < n; ++k) dst[k] = combine(dst[k], static_cast<Acc>(src[k]));
+  if (innermost < 0 || reduced[innermost]) {
+    auto fold = [](Acc& acc) {
+      return
+          [&acc](auto q, auto st, int64_t m) { acc = reduce_run<Op, T, Acc>(q[0], st[0], m, acc); };
+    };
+    if (n_out >= threads) {
+      const int64_t grain = std::max<int64_t>(1, cpu::kGrain / std::max<int64_t>(n_red, 1));
+      cpu::parallel_for(n_out, grain, [&](int64_t begin, int64_t end) {
+        int64_t i = begin;
+        auto per_output = [&](auto p, auto s, int64_t n) {
+          for (int64_t j = 0; j < n; ++j, ++i) {
+            Acc acc = Op::template identity<Acc>();
+            auto run = fold(acc);
+            slices.walk({p[0] + j * s[0]}, 0, n_red, run);
+            o[i] = static_cast<A>(acc);
+          }
+        };
+        outputs.walk(outputs.base, begin, end, per_output);
+      });
       return;
     }
-    for (int64_t k = 0; k < n; ++k)
-      dst[k] = combine(dst[k], static_cast<Acc>(*reinterpret_cast<const T*>(p[1] + k * st[1])));
+    auto partial = accumulators(threads);
+    int64_t i = 0;
+    auto per_output = [&](auto p, auto, int64_t) {
+      cpu::parallel_for(n_red, cpu::kGrain, [&](int64_t begin, int64_t end) {
+        Acc& acc = partial[omp_get_thread_num()];
+        auto run = fold(acc);
+        slices.walk({p[0]}, begin, end, run);
+      });
+      Acc total = Op::template identity<Acc>();
+      for (int64_t t = 0; t < threads; ++t) {
+        total = Op::apply(total, partial[t]);
+        partial[t] = Op::template identity<Acc>();
+      }
+      o[i++] = static_cast<A>(total);
+    };
+    for (int64_t k = 0; k < n_out; ++k) outputs.walk(outputs.base, k, k + 1, per_output);
+    return;
+  }
+
+  // The slices path: outputs advance with x's innermost dim.
+  const Strides out_strides = contiguous_strides(kept_shape);
+  auto combine_into = [&](Acc* acc, int64_t out_begin, int64_t out_end, int64_t red_begin,
+                          int64_t red_end) {
+    char* acc_base = reinterpret_cast<char*>(acc);
+    cpu::StridedLoop<2> rows(kept_shape, {acc_base, base}, {out_strides, kept_strides},
+                             {sizeof(Acc), sizeof(T)});
+    auto body = [](auto p, auto st, int64_t n) {
+      combine_run<Op, T, Acc>(p[0], p[1], st[0], st[1], n);
+    };
+    auto each_slice = [&](auto q, auto s, int64_t m) {
+      for (int64_t j = 0; j < m; ++j)
+        rows.walk({acc_base, q[0] + j * s[0]}, out_begin, out_end, body);
+    };
+    slices.walk(slices.base, red_begin, red_end, each_slice);
   };
-  cpu::parallel_for(n_out, grain, [&](int64_t begin, int64_t end) {
-    for (int64_t block = begin; block < end; block += kBlock) {
-      const int64_t block_end = std::min(end, block + kBlock);
-      auto each_slice = [&](auto q, auto s, int64_t m) {
-        for (int64_t j = 0; j < m; ++j)
-          rows.walk({acc_base, q[0] + j * s[0]}, block, block_end, combine_run);
-      };
-      slices.walk(slices.base, 0, n_red, each_slice);
-    }
-  });
-  for (int64_t i = 0; i < n_out; ++i) o[i] = static_cast<A>(acc[i]);
+  // Outputs per pass over the slices: their accumulators (16 KiB of doubles) and the slice
+  // pieces streaming past share L1.
+  constexpr int64_t kBlock = 2048;
+  if (n_red < 8 * threads || n_out > (int64_t{1} << 20)) {
+    auto acc = accumulators(n_out);  // threads own disjoint outputs
+    const int64_t grain = std::max<int64_t>(kBlock, cpu::kGrain / std::max<int64_t>(n_red, 1));
+    cpu::parallel_for(n_out, grain, [&](int64_t begin, int64_t end) {
+      for (int64_t block = begin; block < end; block += kBlock)
+        combine_into(acc.get(), block, std::min(end, block + kBlock), 0, n_red);
+    });
+    for (int64_t k = 0; k < n_out; ++k) o[k] = static_cast<A>(acc[k]);
+    return;
+  }
+  auto acc = accumulators(threads * n_out);
+  cpu::parallel_for(n_red, std::max<int64_t>(1, cpu::kGrain / n_out),
+                    [&](int64_t begin, int64_t end) {
+                      Acc* mine = acc.get() + omp_get_thread_num() * n_out;
+                      for (int64_t block = 0; block < n_out; block += kBlock)
+                        combine_into(mine, block, std::min(n_out, block + kBlock), begin, end);
+                    });
+  for (int64_t k = 0; k < n_out; ++k) {
+    Acc total = acc[k];
+    for (int64_t t = 1; t < threads; ++t) total = Op::apply(total, acc[t * n_out + k]);
+    o[k] = static_cast<A>(total);
+  }
+}
+
+template <class T, class A>
+void reduce_dispatch(ReduceOp op, const Tensor& x, const std::vector<int64_t>& dims,
+                     const Tensor& out) {
+  switch (op) {
+    case ReduceOp::sum:
+      return reduce_kernel<SumOp, T, A>(x, dims, out);
+    case ReduceOp::max:
+      return reduce_kernel<MaxOp, T, A>(x, dims, out);
+    case ReduceOp::min:
+      return reduce_kernel<MinOp, T, A>(x, dims, out);
+  }
 }
 
 }  // namespace
@@ -141,9 +226,9 @@ void CpuBackend::reduce(ReduceOp op, const Tensor& x, const std::vector<int64_t>
                         const Tensor& out) {
   visit_dtype(x.dtype(), "reduce", [&]<class T>() {
     if (out.dtype() == kInt64 && !std::is_same_v<T, int64_t>) {
-      reduce_kernel<T, int64_t>(op, x, dims, out);  // integral sums widen, like PyTorch
+      reduce_dispatch<T, int64_t>(op, x, dims, out);  // integral sums widen, like PyTorch
     } else {
-      reduce_kernel<T, T>(op, x, dims, out);
+      reduce_dispatch<T, T>(op, x, dims, out);
     }
   });
 }
@@ -173,38 +258,6 @@ void CpuBackend::arg_reduce(ArgReduceOp op, const Tensor& x, int64_t dim, const 
                           }
                         };
                         outer.walk(outer.base, begin, end, body);
-                      });
-  });
-}
-
-void CpuBackend::softmax(const Tensor& x, int64_t dim, bool log, const Tensor& out) {
-  NABLA_ASSERT(x.is_contiguous() && out.is_contiguous());
-  visit_dtype<DTypeSet::floating>(x.dtype(), "softmax", [&]<class T>() {
-    const int64_t d = x.size(dim);
-    int64_t inner = 1;
-    for (int64_t k = dim + 1; k < x.dim(); ++k) inner *= x.size(k);
-    const int64_t outer = d == 0 ? 0 : x.numel() / (d * inner);
-    const T* in = x.data<T>();
-    T* o = out.data<T>();
-    // One (outer, inner) row at a time: x[o, :, i] with stride `inner`.
-    cpu::parallel_for(outer * inner, std::max<int64_t>(1, 4096 / std::max<int64_t>(d, 1)),
-                      [&](int64_t begin, int64_t end) {
-                        for (int64_t r = begin; r < end; ++r) {
-                          const T* row = in + (r / inner) * d * inner + r % inner;
-                          T* dst = o + (row - in);
-                          T m = -std::numeric_limits<T>::infinity();
-                          for (int64_t k = 0; k < d; ++k) m = std::max(m, row[k * inner]);
-                          T sum = 0;
-                          for (int64_t k = 0; k < d; ++k) sum += std::exp(row[k * inner] - m);
-                          if (log) {
-                            T shift = m + std::log(sum);
-                            for (int64_t k = 0; k < d; ++k) dst[k * inner] = row[k * inner] - shift;
-                          } else {
-                            T inv = T(1) / sum;
-                            for (int64_t k = 0; k < d; ++k)
-                              dst[k * inner] = std::exp(row[k * inner] - m) * inv;
-                          }
-                        }
                       });
   });
 }
