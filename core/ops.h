@@ -32,6 +32,10 @@ Tensor unsqueeze(const Tensor& x, int64_t dim);
 // The shape `x` would infer for `shape` in view/reshape, with the -1 resolved.
 Shape infer_shape(const Tensor& x, const Shape& shape, const char* op);
 
+// Makes `t` hold `source`'s data, dtype and layout in place, so that every handle to t sees it:
+// how a module moves its parameters to another device or dtype.
+void set_data(const Tensor& t, const Tensor& source);
+
 // ---- Copies ----
 Tensor contiguous(const Tensor& x);
 Tensor clone(const Tensor& x);

@@ -53,6 +53,15 @@ Tensor as_strided(const Tensor& x, const Shape& shape, const Strides& strides, i
 
 Tensor alias(const Tensor& x) { return make_view(x, x.shape(), x.strides(), x.offset()); }
 
+void set_data(const Tensor& t, const Tensor& source) {
+  TensorImpl& impl = *t.impl();
+  impl.storage = source.storage();
+  impl.shape = source.shape();
+  impl.strides = source.strides();
+  impl.offset = source.offset();
+  impl.dtype = source.dtype();
+}
+
 Shape infer_shape(const Tensor& x, const Shape& shape, const char* op) {
   Shape out = shape;
   int64_t known = 1, infer_at = -1;
