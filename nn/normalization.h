@@ -1,0 +1,92 @@
+// Normalization layers: BatchNorm1d/2d (batch statistics in training, running statistics in
+// eval, as PyTorch), LayerNorm and GroupNorm (per-sample statistics, the same in both modes).
+#pragma once
+
+#include <optional>
+
+#include "nn/module.h"
+
+namespace nabla::nn {
+
+struct BatchNormOptions {
+  double eps = 1e-5;
+  // Weight of the newest batch in the running averages; nullopt: a cumulative average.
+  std::optional<double> momentum = 0.1;
+  bool affine = true;
+  bool track_running_stats = true;
+};
+
+// The shared implementation; BatchNorm1d and BatchNorm2d fix which input ranks are valid.
+class BatchNorm : public Module {
+ public:
+  // x [N, C, ...] -> same shape. Training: normalize by the batch's mean and biased variance,
+  // and fold them into running_mean / running_var (unbiased). Eval: use the running values.
+  Tensor forward(const Tensor& x) override;
+
+  const Tensor& weight() const { return weight_; }
+  const Tensor& bias() const { return bias_; }
+  const Tensor& running_mean() const { return running_mean_; }
+  const Tensor& running_var() const { return running_var_; }
+  const Tensor& num_batches_tracked() const { return num_batches_tracked_; }
+  void reset_running_stats();
+
+ protected:
+  BatchNorm(std::string type_name, std::vector<int64_t> valid_ranks, int64_t num_features,
+            BatchNormOptions options);
+  std::string extra_repr() const override;
+
+ private:
+  void update_running_stats(const Tensor& mean, const Tensor& var, int64_t count);
+
+  std::vector<int64_t> valid_ranks_;
+  int64_t num_features_;
+  BatchNormOptions options_;
+  Tensor weight_, bias_, running_mean_, running_var_, num_batches_tracked_;
+};
+
+// Input [N, C] or [N, C, L].
+class BatchNorm1d : public BatchNorm {
+ public:
+  explicit BatchNorm1d(int64_t num_features, BatchNormOptions options = {})
+      : BatchNorm("BatchNorm1d", {2, 3}, num_features, options) {}
+};
+
+// Input [N, C, H, W].
+class BatchNorm2d : public BatchNorm {
+ public:
+  explicit BatchNorm2d(int64_t num_features, BatchNormOptions options = {})
+      : BatchNorm("BatchNorm2d", {4}, num_features, options) {}
+};
+
+// Normalizes over the trailing dims given by normalized_shape, per sample.
+class LayerNorm : public Module {
+ public:
+  explicit LayerNorm(Shape normalized_shape, double eps = 1e-5, bool elementwise_affine = true);
+  Tensor forward(const Tensor& x) override;
+
+ protected:
+  std::string extra_repr() const override;
+
+ private:
+  Shape normalized_shape_;
+  double eps_;
+  Tensor weight_, bias_;
+};
+
+// Splits the C channels of x [N, C, ...] into groups and normalizes each group per sample; the
+// affine weight and bias are per channel.
+class GroupNorm : public Module {
+ public:
+  GroupNorm(int64_t num_groups, int64_t num_channels, double eps = 1e-5, bool affine = true);
+  Tensor forward(const Tensor& x) override;
+
+ protected:
+  std::string extra_repr() const override;
+
+ private:
+  int64_t num_groups_, num_channels_;
+  double eps_;
+  Tensor weight_, bias_;
+};
+
+}  // namespace nabla::nn
