@@ -10,7 +10,7 @@ namespace nabla::nn {
 enum class Reduction { none, mean, sum, batchmean };
 
 struct CrossEntropyOptions {
-  Tensor weight;                // [C] per-class weights, or undefined
+  Tensor weight{};              // [C] per-class weights, or undefined
   int64_t ignore_index = -100;  // targets with this class contribute nothing
   double label_smoothing = 0;   // in [0, 1]: mixes the target with the uniform distribution
   Reduction reduction = Reduction::mean;
@@ -23,7 +23,7 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& target,
                      const CrossEntropyOptions& options = {});
 
 struct NllOptions {
-  Tensor weight;
+  Tensor weight{};
   int64_t ignore_index = -100;
   Reduction reduction = Reduction::mean;
 };
@@ -41,8 +41,8 @@ Tensor smooth_l1_loss(const Tensor& input, const Tensor& target, double beta = 1
                       Reduction reduction = Reduction::mean);
 
 struct BceWithLogitsOptions {
-  Tensor weight;      // broadcast to the loss: per-element rescaling
-  Tensor pos_weight;  // broadcast along the last dim: weight of the positive class
+  Tensor weight{};      // broadcast to the loss: per-element rescaling
+  Tensor pos_weight{};  // broadcast along the last dim: weight of the positive class
   Reduction reduction = Reduction::mean;
 };
 
