@@ -19,7 +19,8 @@ namespace nabla::nn {
 namespace {
 
 std::string join_name(const std::string& prefix, const std::string& name) {
-  return prefix.empty() ? name : prefix + "." + name;
+  if (prefix.empty()) return name;
+  return name.empty() ? prefix : prefix + "." + name;
 }
 
 std::string shape_string(const Shape& shape) {
