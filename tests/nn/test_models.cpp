@@ -1,0 +1,76 @@
+// The models: parameter counts against the published architectures, output shapes for CIFAR
+// and Fashion-MNIST inputs, a backward pass reaching every parameter, and the registry.
+#include <doctest/doctest.h>
+
+#include "autograd/engine.h"
+#include "autograd/ops.h"
+#include "core/creation.h"
+#include "core/error.h"
+#include "core/generator.h"
+#include "nn/models/cnn.h"
+#include "nn/models/fastnet.h"
+#include "nn/models/mlp.h"
+#include "nn/models/registry.h"
+#include "nn/models/resnet.h"
+
+using namespace nabla;
+namespace models = nabla::nn::models;
+
+TEST_CASE("parameter counts") {
+  // The counts PyTorch reports for the same architectures.
+  CHECK(models::create("cnn")->num_parameters() == 113'738);
+  CHECK(models::create("resnet20")->num_parameters() == 272'474);
+  CHECK(models::resnet20({}, models::Shortcut::zero_pad)->num_parameters() == 269'722);
+  CHECK(models::create("resnet18")->num_parameters() == 11'173'962);
+  CHECK(models::MLP({784, 512, 256, 10}).num_parameters() == 535'818);
+  CHECK(models::create("mlp", {.in_channels = 1, .image_size = 28})->num_parameters() == 535'818);
+  int64_t fastnet = models::create("fastnet")->num_parameters();
+  // Convolutions 1,973,088 + BatchNorm 2,368 + Linear 2,560.
+  CHECK(fastnet == 1'978'016);
+  CHECK(fastnet > 1'000'000);
+  CHECK(fastnet < 2'000'000);
+  // Width scales every hidden layer.
+  CHECK(models::create("resnet20", {.width = 2})->num_parameters() > 4 * 272'474 * 0.9);
+}
+
+TEST_CASE(
+    "every model maps a batch of images to class scores, and backward reaches every "
+    "parameter") {
+  manual_seed(1);
+  for (const std::string& name : models::names()) {
+    for (auto [channels, size] : {std::pair<int64_t, int64_t>{3, 32}, {1, 28}}) {
+      if (name == "resnet18" && channels == 1) continue;  // the same code path, and slow
+      CAPTURE(name);
+      CAPTURE(size);
+      auto model = models::create(
+          name, {.num_classes = 7, .in_channels = channels, .image_size = size, .width = 0.25});
+      Tensor y = (*model)(randn({2, channels, size, size}));
+      CHECK(y.shape() == Shape{2, 7});
+      backward(sum(mul(y, randn({2, 7}))));
+      for (auto& [pname, p] : model->named_parameters()) {
+        CAPTURE(pname);
+        REQUIRE(p.grad().defined());
+        CHECK(sum(abs(p.grad())).item() > 0);
+      }
+    }
+  }
+}
+
+TEST_CASE("models print their own names and summarize") {
+  auto cnn = models::create("cnn");
+  CHECK(cnn->type_name() == "SmallCNN");
+  std::string text = cnn->summary({1, 3, 32, 32});
+  CHECK(text.find("conv1 (Conv2d)") != std::string::npos);
+  CHECK(text.find("[1, 128, 4, 4]") != std::string::npos);
+  CHECK(text.find("parameters: 113738") != std::string::npos);
+}
+
+TEST_CASE("an unknown model name lists the known ones") {
+  try {
+    models::create("vgg");
+    FAIL("no error");
+  } catch (const ValueError& e) {
+    CHECK(std::string(e.what()) ==
+          "models::create: unknown model 'vgg'; known: cnn, fastnet, mlp, resnet18, resnet20");
+  }
+}
