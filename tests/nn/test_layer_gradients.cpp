@@ -281,3 +281,22 @@ TEST_CASE("losses: gradcheck and gradgradcheck (float64)") {
     }
   }
 }
+
+TEST_CASE("layers: a state dict loaded into a fresh layer reproduces its outputs") {
+  for (const LayerCase& c : layer_table()) {
+    SUBCASE(c.name.c_str()) {
+      manual_seed(21);
+      std::shared_ptr<Module> trained = c.make();
+      Tensor x = make_input(c);
+      if (c.id_range == 0) x = to(x, kFloat32);
+      run(*trained, c, x);  // training mode: moves BatchNorm's running statistics
+      manual_seed(22);
+      std::shared_ptr<Module> fresh = c.make();
+      nn::LoadReport report = fresh->load_state_dict(trained->state_dict());
+      CHECK(report.ok());
+      trained->eval();
+      fresh->eval();
+      CHECK(run(*trained, c, x).to_vector<float>() == run(*fresh, c, x).to_vector<float>());
+    }
+  }
+}
