@@ -449,7 +449,8 @@ std::vector<uint8_t> serialize_safetensors(const NamedTensors& tensors,
   Layout layout = plan(tensors, metadata, "serialize_safetensors");
   std::vector<uint8_t> bytes = std::move(layout.header);
   for (const auto& [t, nbytes] : layout.tensors) {
-    const auto* p = static_cast<const uint8_t*>(cpu_contiguous(t).raw_data());
+    Tensor c = cpu_contiguous(t);
+    const auto* p = static_cast<const uint8_t*>(c.raw_data());
     bytes.insert(bytes.end(), p, p + nbytes);
   }
   return bytes;
