@@ -2,7 +2,7 @@
 
 # Debian packages the build needs (DESIGN.md, "Build").
 PACKAGES := build-essential cmake libopenblas-openmp-dev doctest-dev libstb-dev zlib1g-dev \
-            nlohmann-json3-dev libcli11-dev libbenchmark-dev
+            nlohmann-json3-dev libcli11-dev libbenchmark-dev dataset-fashion-mnist curl
 
 BUILD := build
 ASAN_BUILD := build-asan
@@ -22,7 +22,7 @@ MAKEFLAGS += --no-print-directory
 
 # A failed configure must not leave behind a CMakeCache.txt that looks up to date.
 .DELETE_ON_ERROR:
-.PHONY: deps build test train test-asan bench format format-check clean
+.PHONY: deps build test train test-asan bench data format format-check clean
 
 # Asks dpkg first, so that apt-get (and its network) runs only when something is missing.
 deps:
@@ -70,6 +70,40 @@ bench: build
 	  fi; \
 	done; \
 	[ $$found = 1 ] || { echo "no benchmark programs in $(BUILD)/bench"; exit 1; }
+
+# CIFAR-10's official binary archive, fetched into ./data/ (where programs look after --data and
+# $NABLA_DATA) and extracted there as cifar-10-batches-bin/; what is already there is kept.
+CIFAR10_URL := https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz
+CIFAR10_MD5 := c32a1d4ab5d03f1284b67883e8d87530
+CIFAR10_TAR := data/cifar-10-binary.tar.gz
+CIFAR10_DIR := data/cifar-10-batches-bin
+CIFAR10_FILES := data_batch_1.bin data_batch_2.bin data_batch_3.bin data_batch_4.bin \
+                 data_batch_5.bin test_batch.bin batches.meta.txt
+
+data:
+	@set -e; \
+	missing=""; \
+	for f in $(CIFAR10_FILES); do [ -f $(CIFAR10_DIR)/$$f ] || missing="$$missing $$f"; done; \
+	if [ -z "$$missing" ]; then echo "data: $(CIFAR10_DIR)/ is already there"; exit 0; fi; \
+	if [ -f $(CIFAR10_TAR) ] && echo "$(CIFAR10_MD5)  $(CIFAR10_TAR)" | md5sum -c --status; then \
+	  echo "data: $(CIFAR10_TAR) is already downloaded"; \
+	else \
+	  echo "data: downloading $(CIFAR10_URL)"; \
+	  if ! curl -fL --retry 2 --connect-timeout 20 -o $(CIFAR10_TAR).part $(CIFAR10_URL); then \
+	    rm -f $(CIFAR10_TAR).part; \
+	    echo "data: cannot download $(CIFAR10_URL) (no network?)." >&2; \
+	    echo "data: fetch it where there is network, copy it to $(CIFAR10_TAR) and run make data again." >&2; \
+	    exit 1; \
+	  fi; \
+	  if ! echo "$(CIFAR10_MD5)  $(CIFAR10_TAR).part" | md5sum -c --status; then \
+	    echo "data: the download's md5 is $$(md5sum < $(CIFAR10_TAR).part | cut -d' ' -f1), expected $(CIFAR10_MD5); removed it." >&2; \
+	    rm -f $(CIFAR10_TAR).part; \
+	    exit 1; \
+	  fi; \
+	  mv $(CIFAR10_TAR).part $(CIFAR10_TAR); \
+	fi; \
+	tar -xzf $(CIFAR10_TAR) -C data cifar-10-batches-bin; \
+	echo "data: CIFAR-10 is in $(CIFAR10_DIR)/"
 
 FORMAT_FILES = $(shell find $(wildcard $(SOURCE_DIRS)) -name '*.h' -o -name '*.cpp')
 
