@@ -30,6 +30,67 @@ Window window(int64_t out_i, int64_t size, int64_t k, int64_t stride, int64_t pa
   return {std::max<int64_t>(start, 0), std::min(end, size), padded};
 }
 
+// Whether v replaces the running maximum: the first element of a window always does, then a
+// larger one, and a NaN (which then stays), like PyTorch.
+template <class T>
+bool takes_max(T v, T best, int64_t best_at) {
+  return best_at < 0 || v > best || (cpu::is_nan(v) && !cpu::is_nan(best));
+}
+
+// Windows without dilation: their clipped bounds are computed once per output row and column,
+// and the inner loops run without bounds checks.
+template <class T>
+void max_pool2d_plane(const T* src, const PoolGeometry& g, const Pool2dParams& p, T* out,
+                      int64_t* indices) {
+  for (int64_t oi = 0; oi < g.oh; ++oi) {
+    Window wi = window(oi, g.h, p.kernel[0], p.stride[0], p.padding[0]);
+    T* o = out + oi * g.ow;
+    int64_t* at = indices + oi * g.ow;
+    for (int64_t oj = 0; oj < g.ow; ++oj) at[oj] = -1;
+    for (int64_t ii = wi.start; ii < wi.end; ++ii) {
+      const T* row = src + ii * g.w;
+      for (int64_t oj = 0; oj < g.ow; ++oj) {
+        Window wj = window(oj, g.w, p.kernel[1], p.stride[1], p.padding[1]);
+        T best = o[oj];
+        int64_t best_at = at[oj];
+        for (int64_t jj = wj.start; jj < wj.end; ++jj) {
+          if (takes_max(row[jj], best, best_at)) {
+            best = row[jj];
+            best_at = ii * g.w + jj;
+          }
+        }
+        o[oj] = best;
+        at[oj] = best_at;
+      }
+    }
+  }
+}
+
+template <class T>
+void max_pool2d_plane_dilated(const T* src, const PoolGeometry& g, const Pool2dParams& p, T* out,
+                              int64_t* indices) {
+  for (int64_t oi = 0; oi < g.oh; ++oi) {
+    for (int64_t oj = 0; oj < g.ow; ++oj) {
+      T best = std::numeric_limits<T>::lowest();
+      int64_t best_at = -1;
+      for (int64_t ki = 0; ki < p.kernel[0]; ++ki) {
+        int64_t ii = oi * p.stride[0] - p.padding[0] + ki * p.dilation[0];
+        if (ii < 0 || ii >= g.h) continue;
+        for (int64_t kj = 0; kj < p.kernel[1]; ++kj) {
+          int64_t jj = oj * p.stride[1] - p.padding[1] + kj * p.dilation[1];
+          if (jj < 0 || jj >= g.w) continue;
+          if (takes_max(src[ii * g.w + jj], best, best_at)) {
+            best = src[ii * g.w + jj];
+            best_at = ii * g.w + jj;
+          }
+        }
+      }
+      out[oi * g.ow + oj] = best;
+      indices[oi * g.ow + oj] = best_at;
+    }
+  }
+}
+
 }  // namespace
 
 void CpuBackend::max_pool2d(const Tensor& x, const Pool2dParams& p, const Tensor& out,
@@ -39,30 +100,15 @@ void CpuBackend::max_pool2d(const Tensor& x, const Pool2dParams& p, const Tensor
     const T* in = x.data<T>();
     T* o = out.data<T>();
     int64_t* idx = indices.data<int64_t>();
+    const bool dilated = p.dilation[0] != 1 || p.dilation[1] != 1;
     cpu::parallel_for(g.planes, 1, [&](int64_t begin, int64_t end) {
       for (int64_t plane = begin; plane < end; ++plane) {
         const T* src = in + plane * g.h * g.w;
-        for (int64_t oi = 0; oi < g.oh; ++oi) {
-          for (int64_t oj = 0; oj < g.ow; ++oj) {
-            T best = std::numeric_limits<T>::lowest();
-            int64_t best_at = -1;
-            for (int64_t ki = 0; ki < p.kernel[0]; ++ki) {
-              int64_t ii = oi * p.stride[0] - p.padding[0] + ki * p.dilation[0];
-              if (ii < 0 || ii >= g.h) continue;
-              for (int64_t kj = 0; kj < p.kernel[1]; ++kj) {
-                int64_t jj = oj * p.stride[1] - p.padding[1] + kj * p.dilation[1];
-                if (jj < 0 || jj >= g.w) continue;
-                T v = src[ii * g.w + jj];
-                if (best_at < 0 || v > best || cpu::is_nan(v)) {  // a NaN wins, like PyTorch
-                  best = v;
-                  best_at = ii * g.w + jj;
-                }
-              }
-            }
-            int64_t k = (plane * g.oh + oi) * g.ow + oj;
-            o[k] = best;
-            idx[k] = best_at;
-          }
+        int64_t offset = plane * g.oh * g.ow;
+        if (dilated) {
+          max_pool2d_plane_dilated(src, g, p, o + offset, idx + offset);
+        } else {
+          max_pool2d_plane(src, g, p, o + offset, idx + offset);
         }
       }
     });
