@@ -66,6 +66,32 @@ void max_pool2d_plane(const T* src, const PoolGeometry& g, const Pool2dParams& p
   }
 }
 
+// 2x2 windows with stride 2 and no padding, the usual downsampling: straight-line code per
+// output that the compiler can keep in registers.
+template <class T>
+void max_pool2d_plane_2x2(const T* src, const PoolGeometry& g, T* out, int64_t* indices) {
+  auto pick = [](T& best, int64_t& best_at, T v, int64_t at) {
+    bool take = v > best || (cpu::is_nan(v) && !cpu::is_nan(best));
+    best = take ? v : best;
+    best_at = take ? at : best_at;
+  };
+  for (int64_t oi = 0; oi < g.oh; ++oi) {
+    const int64_t top = 2 * oi * g.w;
+    const T* r0 = src + top;
+    const T* r1 = r0 + g.w;
+    for (int64_t oj = 0; oj < g.ow; ++oj) {
+      const int64_t j = 2 * oj;
+      T best = r0[j];
+      int64_t best_at = top + j;
+      pick(best, best_at, r0[j + 1], top + j + 1);
+      pick(best, best_at, r1[j], top + g.w + j);
+      pick(best, best_at, r1[j + 1], top + g.w + j + 1);
+      out[oi * g.ow + oj] = best;
+      indices[oi * g.ow + oj] = best_at;
+    }
+  }
+}
+
 template <class T>
 void max_pool2d_plane_dilated(const T* src, const PoolGeometry& g, const Pool2dParams& p, T* out,
                               int64_t* indices) {
@@ -101,11 +127,16 @@ void CpuBackend::max_pool2d(const Tensor& x, const Pool2dParams& p, const Tensor
     T* o = out.data<T>();
     int64_t* idx = indices.data<int64_t>();
     const bool dilated = p.dilation[0] != 1 || p.dilation[1] != 1;
+    const bool two_by_two = !dilated && p.kernel[0] == 2 && p.kernel[1] == 2 && p.stride[0] == 2 &&
+                            p.stride[1] == 2 && p.padding[0] == 0 && p.padding[1] == 0 &&
+                            g.oh * 2 <= g.h && g.ow * 2 <= g.w;
     cpu::parallel_for(g.planes, 1, [&](int64_t begin, int64_t end) {
       for (int64_t plane = begin; plane < end; ++plane) {
         const T* src = in + plane * g.h * g.w;
         int64_t offset = plane * g.oh * g.ow;
-        if (dilated) {
+        if (two_by_two) {
+          max_pool2d_plane_2x2(src, g, o + offset, idx + offset);
+        } else if (dilated) {
           max_pool2d_plane_dilated(src, g, p, o + offset, idx + offset);
         } else {
           max_pool2d_plane(src, g, p, o + offset, idx + offset);
