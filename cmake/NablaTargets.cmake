@@ -12,7 +12,8 @@ function(nabla_add_library name)
   nabla_compile_options(${name})
 endfunction()
 
-# Warnings, -march=native and sanitizers for any target nabla builds (libraries, tests, tools).
+# Warnings, -march=native, sanitizers and fuzzing instrumentation for any target nabla builds
+# (libraries, tests, tools).
 function(nabla_compile_options target)
   target_compile_options(${target} PRIVATE -Wall -Wextra)
   if(NABLA_WERROR)
@@ -23,6 +24,13 @@ function(nabla_compile_options target)
   endif()
   if(NABLA_SANITIZE)
     target_compile_options(${target} PRIVATE -fsanitize=address,undefined -fno-omit-frame-pointer)
+    target_link_options(${target} PUBLIC -fsanitize=address,undefined)
+  endif()
+  if(NABLA_FUZZ)
+    # Coverage for libFuzzer without its main (tests/fuzz links that); undefined behaviour stops
+    # the run, so the fuzzer keeps the input.
+    target_compile_options(${target} PRIVATE -fsanitize=fuzzer-no-link,address,undefined
+                           -fno-sanitize-recover=undefined -fno-omit-frame-pointer)
     target_link_options(${target} PUBLIC -fsanitize=address,undefined)
   endif()
 endfunction()
