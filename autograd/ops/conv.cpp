@@ -59,9 +59,10 @@ Tensor conv2d_backward_weight(const Tensor& input, const Tensor& grad_out,
 
 Tensor max_pool2d(const Tensor& x, const Pool2dParams& params) {
   auto [out, indices] = core::max_pool2d(x, params);
-  // Each output's gradient goes to the input position that won, per [N * C] plane.
+  // Each output's gradient goes to the input position that won, per [N * C] plane. (indices is
+  // init-captured: clang before 16 cannot capture a structured binding.)
   return record("max_pool2d", out, {x},
-                [indices, shape = x.shape()](const BackwardContext& c) -> Grads {
+                [indices = indices, shape = x.shape()](const BackwardContext& c) -> Grads {
                   const int64_t planes = shape[0] * shape[1];
                   Tensor flat = zeros({planes, shape[2] * shape[3]},
                                       {.dtype = c.grad.dtype(), .device = c.grad.device()});
