@@ -1,0 +1,207 @@
+// Option values: typed access, conversion between types (command-line text included), resolving
+// overrides against specs, and the checks that Options::validate() uses.
+#include "optim/options.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <optional>
+#include <sstream>
+
+namespace nabla::optim {
+
+const char* name(OptionType type) {
+  switch (type) {
+    case OptionType::real:
+      return "real";
+    case OptionType::integer:
+      return "integer";
+    case OptionType::boolean:
+      return "boolean";
+    case OptionType::text:
+      return "text";
+    case OptionType::integers:
+      return "integer list";
+  }
+  return "?";
+}
+
+namespace {
+
+[[noreturn]] void wrong_type(const OptionValue& value, OptionType wanted) {
+  throw ValueError(detail::concat("OptionValue: holds the ", name(value.type()), " '", value.str(),
+                                  "', not a ", name(wanted)));
+}
+
+template <class T>
+bool parse_number(std::string_view text, T& out) {
+  const char* end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), end, out);
+  return ec == std::errc() && ptr == end;
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
+  while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
+  return s;
+}
+
+// Text from the command line in the type an option wants; nullopt when it does not parse.
+std::optional<OptionValue> parse_text(const std::string& text, OptionType type) {
+  std::string_view s = trim(text);
+  switch (type) {
+    case OptionType::real: {
+      double v;
+      if (parse_number(s, v)) return OptionValue(v);
+      return std::nullopt;
+    }
+    case OptionType::integer: {
+      int64_t v;
+      if (parse_number(s, v)) return OptionValue(v);
+      return std::nullopt;
+    }
+    case OptionType::boolean:
+      if (s == "true" || s == "1") return OptionValue(true);
+      if (s == "false" || s == "0") return OptionValue(false);
+      return std::nullopt;
+    case OptionType::text:
+      return OptionValue(text);
+    case OptionType::integers: {
+      std::vector<int64_t> values;
+      while (!s.empty()) {
+        size_t comma = s.find(',');
+        int64_t v;
+        if (!parse_number(trim(s.substr(0, comma)), v)) return std::nullopt;
+        values.push_back(v);
+        if (comma == std::string_view::npos) break;
+        s.remove_prefix(comma + 1);
+      }
+      return OptionValue(std::move(values));
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+double OptionValue::real() const {
+  if (type() != OptionType::real) wrong_type(*this, OptionType::real);
+  return std::get<double>(value_);
+}
+
+int64_t OptionValue::integer() const {
+  if (type() != OptionType::integer) wrong_type(*this, OptionType::integer);
+  return std::get<int64_t>(value_);
+}
+
+bool OptionValue::boolean() const {
+  if (type() != OptionType::boolean) wrong_type(*this, OptionType::boolean);
+  return std::get<bool>(value_);
+}
+
+const std::string& OptionValue::text() const {
+  if (type() != OptionType::text) wrong_type(*this, OptionType::text);
+  return std::get<std::string>(value_);
+}
+
+const std::vector<int64_t>& OptionValue::integers() const {
+  if (type() != OptionType::integers) wrong_type(*this, OptionType::integers);
+  return std::get<std::vector<int64_t>>(value_);
+}
+
+OptionValue OptionValue::as(OptionType wanted, std::string_view owner,
+                            std::string_view option) const {
+  if (type() == wanted) return *this;
+  std::optional<OptionValue> converted;
+  if (wanted == OptionType::real && type() == OptionType::integer) {
+    converted = OptionValue(static_cast<double>(integer()));
+  } else if (wanted == OptionType::integer && type() == OptionType::real) {
+    double v = real();
+    if (std::isfinite(v) && v == std::round(v) && std::fabs(v) < 9.0e18)
+      converted = OptionValue(static_cast<int64_t>(v));
+  } else if (wanted == OptionType::integers && type() == OptionType::integer) {
+    converted = OptionValue(std::vector<int64_t>{integer()});
+  } else if (type() == OptionType::text) {
+    converted = parse_text(text(), wanted);
+  }
+  NABLA_CHECK(converted.has_value(), ValueError, owner, ": option '", option, "' takes a ",
+              name(wanted), ", got the ", name(type()), " '", str(), "'");
+  return *converted;
+}
+
+std::string OptionValue::str() const {
+  std::ostringstream os;
+  switch (type()) {
+    case OptionType::real:
+      os << std::get<double>(value_);
+      break;
+    case OptionType::integer:
+      os << std::get<int64_t>(value_);
+      break;
+    case OptionType::boolean:
+      os << (std::get<bool>(value_) ? "true" : "false");
+      break;
+    case OptionType::text:
+      os << std::get<std::string>(value_);
+      break;
+    case OptionType::integers: {
+      const auto& values = std::get<std::vector<int64_t>>(value_);
+      for (size_t i = 0; i < values.size(); ++i) os << (i ? "," : "") << values[i];
+      break;
+    }
+  }
+  return os.str();
+}
+
+std::string option_names(const std::vector<OptionSpec>& specs) {
+  std::string names;
+  for (const OptionSpec& spec : specs) names += (names.empty() ? "" : ", ") + spec.name;
+  return names;
+}
+
+OptionMap resolve_options(std::string_view owner, const std::vector<OptionSpec>& specs,
+                          const OptionMap& overrides) {
+  OptionMap resolved;
+  for (const OptionSpec& spec : specs) resolved.insert_or_assign(spec.name, spec.default_value);
+  for (const auto& [option, value] : overrides) {
+    auto spec = std::find_if(specs.begin(), specs.end(),
+                             [&](const OptionSpec& s) { return s.name == option; });
+    NABLA_CHECK(spec != specs.end(), ValueError, owner, ": unknown option '", option,
+                "'; valid options: ", option_names(specs));
+    resolved.insert_or_assign(option, value.as(spec->type, owner, option));
+  }
+  return resolved;
+}
+
+std::vector<OptionSpec> with_defaults(std::string_view owner, std::vector<OptionSpec> specs,
+                                      const OptionMap& defaults) {
+  OptionMap resolved = resolve_options(owner, specs, defaults);
+  for (OptionSpec& spec : specs) spec.default_value = resolved.at(spec.name);
+  return specs;
+}
+
+void check_at_least(std::string_view owner, std::string_view option, double value, double min) {
+  NABLA_CHECK(value >= min, ValueError, owner, ": ", option, " must be >= ", min, ", got ", value);
+}
+
+void check_positive(std::string_view owner, std::string_view option, double value) {
+  NABLA_CHECK(value > 0, ValueError, owner, ": ", option, " must be > 0, got ", value);
+}
+
+void check_unit_interval(std::string_view owner, std::string_view option, double value) {
+  NABLA_CHECK(value >= 0 && value < 1, ValueError, owner, ": ", option, " must be in [0, 1), got ",
+              value);
+}
+
+void check_one_of(std::string_view owner, std::string_view option, const std::string& value,
+                  std::initializer_list<std::string_view> allowed) {
+  std::string names;
+  for (std::string_view a : allowed) {
+    if (value == a) return;
+    names += (names.empty() ? "" : ", ") + std::string(a);
+  }
+  throw ValueError(
+      detail::concat(owner, ": ", option, " must be one of ", names, ", got '", value, "'"));
+}
+
+}  // namespace nabla::optim
