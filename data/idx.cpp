@@ -2,7 +2,9 @@
 // data is touched, and the data must be exactly as long as the dims say.
 #include "data/idx.h"
 
+#include <algorithm>
 #include <cstring>
+#include <limits>
 
 #include "core/creation.h"
 #include "core/ops.h"
@@ -112,17 +114,22 @@ Tensor parse_idx(std::span<const uint8_t> bytes, const std::string& name) {
   read_exactly(source, header.data(), header.size(), name, "dims");
   Shape shape;
   uint64_t count = 1;
+  // Strides multiply the dims after the first even when another dim is 0, so those products
+  // must fit int64 too.
+  uint64_t nonzero = 1;
   for (int d = 0; d < ndim; ++d) {
     const uint32_t size = load_big_endian32(header.data() + 4 * d);
     shape.push_back(size);
-    NABLA_CHECK(!__builtin_mul_overflow(count, uint64_t{size}, &count), IOError, kOp, ": '", name,
-                "' has dims ", shape, "... whose product overflows 64 bits");
+    NABLA_CHECK(!__builtin_mul_overflow(count, uint64_t{size}, &count) &&
+                    (size == 0 || !__builtin_mul_overflow(nonzero, uint64_t{size}, &nonzero)),
+                IOError, kOp, ": '", name, "' has dims ", shape, "... whose product overflows");
   }
   uint64_t data_bytes = 0;
+  constexpr uint64_t kMaxBytes = static_cast<uint64_t>(std::numeric_limits<int64_t>::max());
   NABLA_CHECK(!__builtin_mul_overflow(count, uint64_t{type.stored}, &data_bytes) &&
-                  data_bytes <= static_cast<uint64_t>(std::numeric_limits<int64_t>::max()),
+                  data_bytes <= kMaxBytes && nonzero <= kMaxBytes,
               IOError, kOp, ": '", name, "' has dims ", shape, " of ", type.name,
-              ": too many bytes to address");
+              ": too many elements to address");
   const uint64_t header_bytes = 4 + header.size();
   if (!source.compressed()) {
     // Plain data: its size is known before anything is copied.

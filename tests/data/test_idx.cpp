@@ -94,8 +94,10 @@ TEST_CASE("malformed IDX: each problem is an IOError that names it") {
   fails(concat(idx_header(0x0C, {2}), {0, 0, 0, 1}),
         "has dims [2] of int32, which need 8 bytes of data, but 4 follow");
   fails(concat(idx_header(0x08, {1}), {1, 2}), "need 1 bytes of data, but 2 follow");
-  fails(idx_header(0x08, {0xffffffffu, 0xffffffffu, 0xffffffffu}), "overflows 64 bits");
-  fails(idx_header(0x0E, {0xffffffffu, 0xffffffffu}), "too many bytes");
+  fails(idx_header(0x08, {0xffffffffu, 0xffffffffu, 0xffffffffu}), "whose product overflows");
+  fails(idx_header(0x0E, {0xffffffffu, 0xffffffffu}), "too many elements to address");
+  fails(idx_header(0x08, {0, 0xffffffffu, 0xffffffffu, 0xffffffffu}), "whose product overflows");
+  fails(idx_header(0x08, {0, 0xffffffffu, 0xffffffffu}), "too many elements to address");
 }
 
 TEST_CASE("malformed gzip IDX: corrupt, truncated, shorter or longer than its dims") {
