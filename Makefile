@@ -6,6 +6,7 @@ PACKAGES := build-essential cmake libopenblas-openmp-dev doctest-dev libstb-dev 
 
 BUILD := build
 ASAN_BUILD := build-asan
+FUZZ_BUILD := build-fuzz
 TRAIN := $(BUILD)/examples/autograd_basics
 JOBS := $(shell nproc)
 SOURCE_DIRS := core autograd nn optim data quant hpo cuda examples tests bench tools
@@ -17,12 +18,17 @@ SUDO := $(if $(filter 0,$(shell id -u)),,$(shell command -v sudo))
 SANITIZER_ENV := ASAN_OPTIONS=detect_leaks=1:detect_stack_use_after_return=1 \
                  UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 
+# make fuzz: clang with libFuzzer and its sanitizer runtimes (and LLVM's OpenMP, which clang links).
+FUZZ_PACKAGES := clang libclang-rt-14-dev libomp-14-dev
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS = $(patsubst tests/fuzz/%_fuzz.cpp,%,$(wildcard tests/fuzz/*_fuzz.cpp))
+
 # cmake --build runs make underneath; its Entering/Leaving lines are noise here.
 MAKEFLAGS += --no-print-directory
 
 # A failed configure must not leave behind a CMakeCache.txt that looks up to date.
 .DELETE_ON_ERROR:
-.PHONY: deps build test train test-asan bench data format format-check clean
+.PHONY: deps fuzz-deps build test train test-asan fuzz bench data format format-check clean
 
 # Asks dpkg first, so that apt-get (and its network) runs only when something is missing.
 deps:
@@ -61,6 +67,30 @@ train: build
 test-asan: $(ASAN_BUILD)/CMakeCache.txt
 	$(SANITIZER_ENV) cmake --build $(ASAN_BUILD) -j$(JOBS)
 	$(SANITIZER_ENV) ctest --test-dir $(ASAN_BUILD) --output-on-failure -j$(JOBS)
+
+fuzz-deps:
+	@$(MAKE) deps PACKAGES="$(PACKAGES) $(FUZZ_PACKAGES)"
+
+$(FUZZ_BUILD)/CMakeCache.txt: Makefile | fuzz-deps
+	cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \
+	  -DNABLA_FUZZ=ON -DNABLA_BUILD_BENCH=OFF -DNABLA_BUILD_EXAMPLES=OFF
+
+# Runs each tests/fuzz/<name>_fuzz target for FUZZ_SECONDS under ASan/UBSan, starting from its
+# seeds in tests/fuzz/corpus/<name>/; what it learns goes to $(FUZZ_BUILD)/corpus/<name>/. A crash
+# stops the run and fails the target, leaving the input in $(FUZZ_BUILD)/crashes/<name>/. Once
+# the bug is fixed, copy that input into tests/fuzz/corpus/<name>/: from then on it is a
+# regression input that every `make test` replays (ctest fuzz_replay_<name>).
+fuzz: $(FUZZ_BUILD)/CMakeCache.txt
+	cmake --build $(FUZZ_BUILD) -j$(JOBS) --target fuzzers
+	@for name in $(FUZZ_TARGETS); do \
+	  mkdir -p $(FUZZ_BUILD)/corpus/$$name $(FUZZ_BUILD)/crashes/$$name; \
+	  echo "== fuzzing $$name for $(FUZZ_SECONDS) s"; \
+	  $(SANITIZER_ENV) $(FUZZ_BUILD)/tests/fuzz/$${name}_fuzz -max_total_time=$(FUZZ_SECONDS) \
+	    -timeout=30 -print_final_stats=1 -artifact_prefix=$(FUZZ_BUILD)/crashes/$$name/ \
+	    $(FUZZ_BUILD)/corpus/$$name tests/fuzz/corpus/$$name \
+	  || { echo "$$name: the fuzzer found a crash; its input is in $(FUZZ_BUILD)/crashes/$$name/"; \
+	       exit 1; }; \
+	done
 
 bench: build
 	@found=0; \
@@ -114,4 +144,4 @@ format-check:
 	clang-format --dry-run --Werror $(FORMAT_FILES)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

@@ -183,9 +183,9 @@ TEST_CASE("safetensors: tensors of every dtype in one file keep their names and 
   CHECK(names(file.tensors) == std::vector<std::string>{"float64", "int64", "float32", "int32",
                                                         "float16", "bfloat16", "uint8", "int8",
                                                         "bool"});
-  for (const auto& [name, t] : file.tensors) {
-    CAPTURE(name);
-    CHECK(t.to_vector<double>() == std::vector<double>{1, 0, 1});
+  for (const auto& named : file.tensors) {
+    CAPTURE(named.first);
+    CHECK(named.second.to_vector<double>() == std::vector<double>{1, 0, 1});
   }
 }
 
