@@ -112,7 +112,10 @@ Tensor cutout(const Tensor& input, int64_t center_y, int64_t center_x, int64_t s
   Tensor x = image_input(input, "cutout");
   NABLA_CHECK(size >= 0, ValueError, "cutout: size must be non-negative, got ", size);
   const int64_t c = x.size(0), h = x.size(1), w = x.size(2);
-  Tensor out = core::clone(x);
+  // A plain copy: transforms run on the loader's threads, where core's copy would start an OpenMP
+  // team per worker on a large image.
+  Tensor out = empty(x.shape(), {.dtype = x.dtype()});
+  std::memcpy(out.raw_data(), x.raw_data(), static_cast<size_t>(x.numel()) * itemsize(x.dtype()));
   const int64_t y0 = std::clamp<int64_t>(center_y - size / 2, 0, h);
   const int64_t y1 = std::clamp<int64_t>(center_y - size / 2 + size, 0, h);
   const int64_t x0 = std::clamp<int64_t>(center_x - size / 2, 0, w);

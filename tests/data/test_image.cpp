@@ -99,6 +99,19 @@ TEST_CASE("bytes that are not an image, a truncated image, an image over the lim
         Shape{3, 30, 40});
 }
 
+TEST_CASE("a JPEG Huffman table of more than 256 codes is refused before stb_image reads it") {
+  std::vector<uint8_t> jpg = encode(Format::jpg, 8, 8, 3, pattern(8, 8, 3));
+  REQUIRE(decode_image(jpg, "ok.jpg").shape() == Shape{3, 8, 8});
+  // A DHT segment after SOI: table class 0, id 0, 16 counts of 20 (320 codes).
+  std::vector<uint8_t> dht = {0xFF, 0xC4, 0x00, 0x13, 0x00};
+  for (int k = 0; k < 16; ++k) dht.push_back(20);
+  jpg.insert(jpg.begin() + 2, dht.begin(), dht.end());
+  CHECK_THROWS_WITH_AS(decode_image(jpg, "evil.jpg"),
+                       doctest::Contains("'evil.jpg' is a corrupt JPEG: a Huffman table defines "
+                                         "320 codes, more than 256"),
+                       IOError);
+}
+
 TEST_CASE("an image folder: sorted classes, sorted files, other files ignored") {
   testing::TempDir tmp;
   const int w = 3, h = 2;
