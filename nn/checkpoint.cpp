@@ -11,7 +11,7 @@ namespace {
 // Bumped when the layout of the metadata document changes incompatibly.
 constexpr int kFormatVersion = 1;
 
-std::string quoted(const std::string& s) { return "'" + s + "'"; }
+std::string quote(const std::string& s) { return "'" + s + "'"; }
 
 std::string first_component(const std::string& name) { return name.substr(0, name.find('.')); }
 
@@ -25,9 +25,9 @@ void save_checkpoint(const std::filesystem::path& path, const Checkpoint& checkp
   nlohmann::json groups = nlohmann::json::array();
   for (const auto& [group, entries] : checkpoint.groups) {
     NABLA_CHECK(!group.empty() && group.find('.') == std::string::npos, ValueError,
-                "save_checkpoint: group name ", quoted(group), " must be non-empty without '.'");
+                "save_checkpoint: group name ", quote(group), " must be non-empty without '.'");
     NABLA_CHECK(!model_prefixes.count(group), ValueError, "save_checkpoint: group name ",
-                quoted(group), " is also the first part of a model tensor's name");
+                quote(group), " is also the first part of a model tensor's name");
     groups.push_back(group);
     for (const auto& [name, t] : entries) tensors.emplace_back(group + "." + name, t);
   }
@@ -70,7 +70,7 @@ Checkpoint checkpoint_from_safetensors(SafetensorsFile file, const std::string& 
     NABLA_CHECK(group.is_string(), IOError, where, ": group ", group.dump(), " is not a string");
     const auto& name = group.get_ref<const std::string&>();
     NABLA_CHECK(!name.empty() && name.find('.') == std::string::npos, IOError, where,
-                ": group name ", quoted(name), " must be non-empty without '.'");
+                ": group name ", quote(name), " must be non-empty without '.'");
     groups.insert(name);
     checkpoint.groups[name];  // a saved empty group comes back empty, not absent
   }
@@ -88,13 +88,13 @@ Checkpoint checkpoint_from_safetensors(SafetensorsFile file, const std::string& 
 }
 
 Checkpoint load_checkpoint(const std::filesystem::path& path) {
-  return checkpoint_from_safetensors(load_safetensors(path), quoted(path.string()));
+  return checkpoint_from_safetensors(load_safetensors(path), quote(path.string()));
 }
 
 void save(const Module& module, const std::filesystem::path& path,
           const SafetensorsMetadata& metadata) {
   NABLA_CHECK(!metadata.count(kCheckpointMetadataKey), ValueError, "nn::save: the metadata key ",
-              quoted(kCheckpointMetadataKey), " is reserved for checkpoints");
+              quote(kCheckpointMetadataKey), " is reserved for checkpoints");
   save_safetensors(path, module.state_dict(), metadata);
 }
 
@@ -103,7 +103,7 @@ LoadReport load(Module& module, const std::filesystem::path& path, bool strict) 
   try {
     return module.load_state_dict(checkpoint.model, strict);
   } catch (const ValueError& e) {
-    throw ValueError(detail::concat("nn::load: ", quoted(path.string()), ": ", e.what()));
+    throw ValueError(detail::concat("nn::load: ", quote(path.string()), ": ", e.what()));
   }
 }
 
