@@ -50,10 +50,14 @@ std::vector<std::filesystem::path> sorted_entries(const std::filesystem::path& d
 // scanned byte by byte for markers, as stb's decoder finds them.
 void check_jpeg_huffman_tables(std::span<const uint8_t> bytes, const std::string& name) {
   const size_t size = bytes.size();
-  if (size < 2 || bytes[0] != 0xFF || bytes[1] != 0xD8) return;
+  // stb takes the data for a JPEG when it starts with SOI, FF D8, fill bytes (FF) allowed between.
+  size_t i = 0;
+  if (size == 0 || bytes[0] != 0xFF) return;
+  while (i < size && bytes[i] == 0xFF) ++i;
+  if (i == size || bytes[i] != 0xD8) return;
+  ++i;
   // stb reads a zero past the end.
-  auto at = [&](size_t i) -> int { return i < size ? bytes[i] : 0; };
-  size_t i = 2;
+  auto at = [&](size_t k) -> int { return k < size ? bytes[k] : 0; };
   while (i < size) {
     if (bytes[i] != 0xFF) {
       ++i;
