@@ -7,11 +7,11 @@
 #include <algorithm>
 #include <cctype>
 #include <climits>
-#include <cstring>
 #include <memory>
 
 #include "core/creation.h"
 #include "data/io.h"
+#include "data/stb_guard.h"
 
 namespace nabla::data {
 
@@ -43,55 +43,6 @@ std::vector<std::filesystem::path> sorted_entries(const std::filesystem::path& d
   return out;
 }
 
-// Note [stb_image's Huffman tables]: stb_image 2.27 writes past a 257-entry array when a JPEG
-// Huffman table (a DHT segment) defines more than 256 codes; 2.28 refuses such tables. Until the
-// system's copy has the fix, every DHT segment that stb could reach is checked here first: marker
-// segments are skipped by their length, as stb skips them (or fails), and entropy-coded data is
-// scanned byte by byte for markers, as stb's decoder finds them.
-void check_jpeg_huffman_tables(std::span<const uint8_t> bytes, const std::string& name) {
-  const size_t size = bytes.size();
-  // stb takes the data for a JPEG when it starts with SOI, FF D8, fill bytes (FF) allowed between.
-  size_t i = 0;
-  if (size == 0 || bytes[0] != 0xFF) return;
-  while (i < size && bytes[i] == 0xFF) ++i;
-  if (i == size || bytes[i] != 0xD8) return;
-  ++i;
-  // stb reads a zero past the end.
-  auto at = [&](size_t k) -> int { return k < size ? bytes[k] : 0; };
-  while (i < size) {
-    if (bytes[i] != 0xFF) {
-      ++i;
-      continue;
-    }
-    size_t m = i + 1;
-    while (m < size && bytes[m] == 0xFF) ++m;  // fill bytes
-    if (m >= size) return;
-    const int marker = bytes[m];
-    i = m + 1;
-    if (marker == 0xD9) return;  // end of image: stb reads no further
-    // Byte stuffing, restart markers, SOI and TEM carry no length.
-    if (marker == 0x00 || marker == 0x01 || marker == 0xD8 || (marker >= 0xD0 && marker <= 0xD7))
-      continue;
-    const size_t length = static_cast<size_t>(at(i) << 8 | at(i + 1));
-    if (marker == 0xC4) {
-      // The tables as stb reads them: class/id, 16 counts, then that many values each.
-      size_t p = i + 2;
-      for (int64_t left = static_cast<int64_t>(length) - 2; left > 0;) {
-        const int q = at(p++);
-        if ((q >> 4) > 1 || (q & 15) > 3) break;  // stb refuses this table
-        int64_t codes = 0;
-        for (int k = 0; k < 16; ++k) codes += at(p++);
-        NABLA_CHECK(codes <= 256, IOError, "decode_image: '", name,
-                    "' is a corrupt JPEG: a Huffman table defines ", codes,
-                    " codes, more than 256");
-        p += static_cast<size_t>(codes);
-        left -= 17 + codes;
-      }
-    }
-    i += length;
-  }
-}
-
 }  // namespace
 
 Tensor decode_image(std::span<const uint8_t> bytes, const std::string& name,
@@ -100,7 +51,7 @@ Tensor decode_image(std::span<const uint8_t> bytes, const std::string& name,
               "' is ", bytes.size(), " bytes; stb_image reads at most ", INT_MAX);
   const auto* data = reinterpret_cast<const stbi_uc*>(bytes.data());
   const int length = static_cast<int>(bytes.size());
-  check_jpeg_huffman_tables(bytes, name);
+  check_before_stb(bytes, name);
   int width = 0, height = 0, channels = 0;
   NABLA_CHECK(stbi_info_from_memory(data, length, &width, &height, &channels), IOError,
               "decode_image: '", name,

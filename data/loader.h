@@ -19,7 +19,8 @@ struct LoaderOptions {
   // Leaves out a last batch smaller than batch_size.
   bool drop_last = false;
   // Threads that build batches ahead of the consumer; 0 builds each batch in the consumer's
-  // thread when the loop asks for it.
+  // thread when the loop asks for it. They share the cores with the training thread's OpenMP
+  // team (nabla::set_num_threads).
   int64_t num_workers = 0;
   // Batches each worker may hold ready ahead of the consumer (the queue's bound is
   // num_workers * prefetch_factor).
@@ -49,6 +50,7 @@ class DataLoader {
   DataLoader(std::shared_ptr<const Dataset> dataset, LoaderOptions options = {});
   // Stops and joins the workers of any epoch still running.
   ~DataLoader();
+  DataLoader(DataLoader&&) noexcept = default;
   DataLoader(const DataLoader&) = delete;
   DataLoader& operator=(const DataLoader&) = delete;
 

@@ -90,13 +90,31 @@ TEST_CASE("bytes that are not an image, a truncated image, an image over the lim
   std::vector<uint8_t> png = encode(Format::png, 40, 30, 3, pattern(40, 30, 3));
   std::vector<uint8_t> cut(png.begin(), png.begin() + static_cast<std::ptrdiff_t>(png.size() / 2));
   CHECK_THROWS_WITH_AS(decode_image(cut, "cut.png"),
-                       doctest::Contains("cannot decode 'cut.png' (stb_image: "), IOError);
+                       doctest::Contains("'cut.png' is a truncated or corrupt PNG: its IDAT chunk"),
+                       IOError);
+  // A zlib stream of an unknown compression method, where IDAT's data starts.
+  std::vector<uint8_t> bad = png;
+  REQUIRE(std::string(bad.begin() + 37, bad.begin() + 41) == "IDAT");
+  bad[41] = 0;
+  CHECK_THROWS_WITH_AS(decode_image(bad, "bad.png"),
+                       doctest::Contains("cannot decode 'bad.png' (stb_image: "), IOError);
   CHECK_THROWS_WITH_AS(decode_image(png, "big.png", {.max_width = 39, .max_height = 100}),
                        doctest::Contains("'big.png' is 40x30 pixels, larger than the limit of "
                                          "39x100"),
                        IOError);
   CHECK(decode_image(png, "fits.png", {.max_width = 40, .max_height = 30}).shape() ==
         Shape{3, 30, 40});
+}
+
+TEST_CASE("a PNG chunk longer than the file is refused before stb_image allocates for it") {
+  std::vector<uint8_t> png = encode(Format::png, 4, 3, 3, pattern(4, 3, 3));
+  // The IHDR chunk (13 bytes) follows the signature; the next chunk's length is at byte 33.
+  REQUIRE(std::string(png.begin() + 37, png.begin() + 41) == "IDAT");
+  png[33] = 0x7f;
+  CHECK_THROWS_WITH_AS(decode_image(png, "long.png"),
+                       doctest::Contains("'long.png' is a truncated or corrupt PNG: its IDAT "
+                                         "chunk claims 2130706"),
+                       IOError);
 }
 
 TEST_CASE("a JPEG Huffman table of more than 256 codes is refused before stb_image reads it") {

@@ -245,3 +245,12 @@ TEST_CASE("options are validated") {
   CHECK(empty_loader.size() == 0);
   CHECK(epoch_targets(empty_loader).empty());
 }
+
+TEST_CASE("a loader moves with its epoch count") {
+  DataLoader a(counting(6), {.batch_size = 4, .shuffle = true, .seed = 1});
+  CHECK(epoch_targets(a) == a.order(0));
+  DataLoader b(std::move(a));
+  CHECK(b.epoch() == 1);
+  CHECK(b.size() == 2);
+  CHECK(epoch_targets(b) == b.order(1));
+}
