@@ -77,7 +77,11 @@ void Optimizer::add_param_group(NamedTensors params, const OptionMap& options) {
   const std::string where = rule_name_ + ": add_param_group";
   NABLA_CHECK(!params.empty(), ValueError, where, ": got no parameters");
   std::set<std::string, std::less<>> seen;
-  for (const auto& [name, p] : named_parameters()) seen.insert(name);
+  std::map<const TensorImpl*, std::string> tensors;
+  for (const auto& [name, p] : named_parameters()) {
+    seen.insert(name);
+    tensors.emplace(p.impl(), name);
+  }
   for (const auto& [name, p] : params) {
     NABLA_CHECK(!name.empty(), ValueError, where, ": a parameter has an empty name");
     NABLA_CHECK(p.defined(), ValueError, where, ": parameter '", name, "' is undefined");
@@ -87,10 +91,9 @@ void Optimizer::add_param_group(NamedTensors params, const OptionMap& options) {
                 "' was computed by an op; optimizers update leaves only");
     NABLA_CHECK(seen.insert(name).second, ValueError, where, ": the name '", name,
                 "' is used twice; each parameter needs its own name");
-    for (const ParamGroup& g : groups_)
-      for (const auto& [other, q] : g.params)
-        NABLA_CHECK(!q.is_same(p), ValueError, where, ": parameter '", name,
-                    "' is the same tensor as '", other, "'");
+    auto [it, fresh] = tensors.emplace(p.impl(), name);
+    NABLA_CHECK(fresh, ValueError, where, ": parameter '", name, "' is the same tensor as '",
+                it->second, "'");
   }
   OptionMap merged = defaults_;
   for (const auto& [option, value] : options) merged.insert_or_assign(option, value);
@@ -143,8 +146,9 @@ void Optimizer::zero_grad(bool set_to_none) {
   }
 }
 
-// A sum of grad * 0 per device is NaN exactly when some element is NaN or infinite, and costs
-// one host read per device rather than one per parameter.
+// The sum of a gradient is NaN or infinite when an element is (or when the elements are so
+// large that they overflow, which no step should use either). Summing per device costs one host
+// read per device rather than one per parameter.
 bool Optimizer::gradients_finite() const {
   std::vector<std::pair<Device, Tensor>> totals;
   for (const ParamGroup& g : groups_) {
@@ -152,7 +156,7 @@ bool Optimizer::gradients_finite() const {
       Tensor grad = p.grad();
       if (!grad.defined()) continue;
       if (is_half(grad.dtype())) grad = core::to(grad, kFloat32);
-      Tensor s = core::reduce(ReduceOp::sum, core::binary(BinaryOp::mul, grad, 0.0), {}, false);
+      Tensor s = core::reduce(ReduceOp::sum, grad, {}, false);
       auto it = std::find_if(totals.begin(), totals.end(),
                              [&](const auto& t) { return t.first == grad.device(); });
       if (it == totals.end()) {

@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
-#include <optional>
 #include <sstream>
 
 namespace nabla::optim {
@@ -46,40 +45,44 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-// Text from the command line in the type an option wants; nullopt when it does not parse.
-std::optional<OptionValue> parse_text(const std::string& text, OptionType type) {
+// Text from the command line in the type an option wants; false when it does not parse.
+bool parse_text(const std::string& text, OptionType type, OptionValue& out) {
   std::string_view s = trim(text);
   switch (type) {
     case OptionType::real: {
       double v;
-      if (parse_number(s, v)) return OptionValue(v);
-      return std::nullopt;
+      if (!parse_number(s, v)) return false;
+      out = OptionValue(v);
+      return true;
     }
     case OptionType::integer: {
       int64_t v;
-      if (parse_number(s, v)) return OptionValue(v);
-      return std::nullopt;
+      if (!parse_number(s, v)) return false;
+      out = OptionValue(v);
+      return true;
     }
     case OptionType::boolean:
-      if (s == "true" || s == "1") return OptionValue(true);
-      if (s == "false" || s == "0") return OptionValue(false);
-      return std::nullopt;
+      if (s != "true" && s != "1" && s != "false" && s != "0") return false;
+      out = OptionValue(s == "true" || s == "1");
+      return true;
     case OptionType::text:
-      return OptionValue(text);
+      out = OptionValue(text);
+      return true;
     case OptionType::integers: {
       std::vector<int64_t> values;
       while (!s.empty()) {
         size_t comma = s.find(',');
         int64_t v;
-        if (!parse_number(trim(s.substr(0, comma)), v)) return std::nullopt;
+        if (!parse_number(trim(s.substr(0, comma)), v)) return false;
         values.push_back(v);
         if (comma == std::string_view::npos) break;
         s.remove_prefix(comma + 1);
       }
-      return OptionValue(std::move(values));
+      out = OptionValue(std::move(values));
+      return true;
     }
   }
-  return std::nullopt;
+  return false;
 }
 
 }  // namespace
@@ -112,21 +115,19 @@ const std::vector<int64_t>& OptionValue::integers() const {
 OptionValue OptionValue::as(OptionType wanted, std::string_view owner,
                             std::string_view option) const {
   if (type() == wanted) return *this;
-  std::optional<OptionValue> converted;
-  if (wanted == OptionType::real && type() == OptionType::integer) {
-    converted = OptionValue(static_cast<double>(integer()));
-  } else if (wanted == OptionType::integer && type() == OptionType::real) {
+  if (wanted == OptionType::real && type() == OptionType::integer)
+    return OptionValue(static_cast<double>(integer()));
+  if (wanted == OptionType::integer && type() == OptionType::real) {
     double v = real();
     if (std::isfinite(v) && v == std::round(v) && std::fabs(v) < 9.0e18)
-      converted = OptionValue(static_cast<int64_t>(v));
-  } else if (wanted == OptionType::integers && type() == OptionType::integer) {
-    converted = OptionValue(std::vector<int64_t>{integer()});
-  } else if (type() == OptionType::text) {
-    converted = parse_text(text(), wanted);
+      return OptionValue(static_cast<int64_t>(v));
   }
-  NABLA_CHECK(converted.has_value(), ValueError, owner, ": option '", option, "' takes a ",
-              name(wanted), ", got the ", name(type()), " '", str(), "'");
-  return *converted;
+  if (wanted == OptionType::integers && type() == OptionType::integer)
+    return OptionValue(std::vector<int64_t>{integer()});
+  OptionValue parsed = false;
+  if (type() == OptionType::text && parse_text(text(), wanted, parsed)) return parsed;
+  throw ValueError(detail::concat(owner, ": option '", option, "' takes a ", name(wanted),
+                                  ", got the ", name(type()), " '", str(), "'"));
 }
 
 std::string OptionValue::str() const {

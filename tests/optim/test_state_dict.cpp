@@ -221,6 +221,8 @@ TEST_CASE("parameters: plain lists are named by position; bad parameters are ref
 
   CHECK_THROWS_AS(sgd->add_param_group(optim::NamedTensors{{"0", param({1})}}), ValueError);
   CHECK_THROWS_AS(sgd->add_param_group(optim::NamedTensors{{"again", a}}), ValueError);
+  Tensor d = param({4});
+  CHECK_THROWS_AS(sgd->add_param_group(optim::NamedTensors{{"d", d}, {"d2", d}}), ValueError);
   CHECK_THROWS_AS(sgd->add_param_group(optim::NamedTensors{}), ValueError);
   CHECK_THROWS_AS(sgd->add_param_group(optim::NamedTensors{{"x", a * 2.0}}), ValueError);
   CHECK_THROWS_AS(sgd->add_param_group(optim::NamedTensors{{"i", from_vector<int64_t>({1, 2})}}),
