@@ -144,7 +144,10 @@ void check_parameter_gradients(Module& module, const LayerCase& c, const Tensor&
   module.zero_grad();
   backward(objective());
   const double eps = 1e-6;
-  for (auto& [name, p] : module.named_parameters()) {
+  // Plain names rather than structured bindings: INFO captures them in a lambda.
+  for (const auto& entry : module.named_parameters()) {
+    const std::string& name = entry.first;
+    const Tensor& p = entry.second;
     REQUIRE(p.grad().defined());
     std::vector<double> analytical = p.grad().to_vector<double>();
     double* data = p.data<double>();

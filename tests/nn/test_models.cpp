@@ -38,7 +38,8 @@ TEST_CASE(
     "parameter") {
   manual_seed(1);
   for (const std::string& name : models::names()) {
-    for (auto [channels, size] : {std::pair<int64_t, int64_t>{3, 32}, {1, 28}}) {
+    for (std::pair<int64_t, int64_t> input : {std::pair<int64_t, int64_t>{3, 32}, {1, 28}}) {
+      const int64_t channels = input.first, size = input.second;
       if (name == "resnet18" && channels == 1) continue;  // the same code path, and slow
       CAPTURE(name);
       CAPTURE(size);
@@ -47,7 +48,9 @@ TEST_CASE(
       Tensor y = (*model)(randn({2, channels, size, size}));
       CHECK(y.shape() == Shape{2, 7});
       backward(sum(mul(y, randn({2, 7}))));
-      for (auto& [pname, p] : model->named_parameters()) {
+      for (const auto& entry : model->named_parameters()) {
+        const std::string& pname = entry.first;
+        const Tensor& p = entry.second;
         CAPTURE(pname);
         REQUIRE(p.grad().defined());
         CHECK(sum(abs(p.grad())).item() > 0);

@@ -81,7 +81,9 @@ Tensor optional_tensor(const json& options, const char* key) {
 }  // namespace
 
 TEST_CASE("losses match PyTorch") {
-  for (const auto& [name, c] : reference()["losses"].items()) {
+  for (const auto& item : reference()["losses"].items()) {
+    const std::string& name = item.key();
+    const json& c = item.value();
     const json& options = c["options"];
     const nn::Reduction reduction = reduction_of(options);
     Tensor target = tensor_of(c["target"], c["target_shape"]);
@@ -135,7 +137,9 @@ TEST_CASE("activations match PyTorch, at 0, in the tails and beyond softplus's t
       {"softplus", [](const Tensor& x) { return nn::softplus(x); }},
       {"softplus_beta_threshold", [](const Tensor& x) { return nn::softplus(x, 2.0, 5.0); }},
   };
-  for (const auto& [name, c] : reference()["activations"].items()) {
+  for (const auto& item : reference()["activations"].items()) {
+    const std::string& name = item.key();
+    const json& c = item.value();
     REQUIRE_MESSAGE(calls.count(name), "no C++ call for the reference case ", name);
     check_case(c, name, calls.at(name));
   }
@@ -170,8 +174,10 @@ TEST_CASE("LayerNorm, GroupNorm and adaptive average pooling match PyTorch") {
   const json& cases = reference()["normalization"];
   nn::LayerNorm layer(Shape{2, 3});
   nn::GroupNorm group(2, 4);
-  for (auto [module, key] : {std::pair<nn::Module*, const char*>{&layer, "layernorm"},
-                             std::pair<nn::Module*, const char*>{&group, "groupnorm"}}) {
+  for (std::pair<nn::Module*, const char*> entry :
+       {std::pair<nn::Module*, const char*>{&layer, "layernorm"}, {&group, "groupnorm"}}) {
+    nn::Module* module = entry.first;
+    const char* key = entry.second;
     const json& c = cases[key];
     module->to(kFloat64);
     auto params = module->named_parameters();
