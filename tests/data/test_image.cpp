@@ -5,6 +5,7 @@
 #define STB_IMAGE_WRITE_IMPLEMENTATION
 #include <stb/stb_image_write.h>
 
+#include <algorithm>
 #include <cstdlib>
 
 #include "core/creation.h"
@@ -128,6 +129,22 @@ TEST_CASE("a JPEG Huffman table of more than 256 codes is refused before stb_ima
                        doctest::Contains("'evil.jpg' is a corrupt JPEG: a Huffman table defines "
                                          "320 codes, more than 256"),
                        IOError);
+}
+
+TEST_CASE("a JPEG scan that uses an undefined Huffman table is refused before stb_image reads it") {
+  std::vector<uint8_t> jpg = encode(Format::jpg, 8, 8, 3, pattern(8, 8, 3));
+  // The scan header: FF DA, length, component count, then (component id, DC << 4 | AC) pairs.
+  const uint8_t marker[] = {0xFF, 0xDA};
+  auto sos = std::search(jpg.begin(), jpg.end(), std::begin(marker), std::end(marker));
+  REQUIRE(sos != jpg.end());
+  sos[6] = 0x21;  // DC table 2, AC table 1 for the first component
+  CHECK_THROWS_WITH_AS(decode_image(jpg, "scan.jpg"),
+                       doctest::Contains("'scan.jpg' is a corrupt JPEG: a scan uses DC Huffman "
+                                         "table 2, which no DHT segment defined"),
+                       IOError);
+  sos[6] = 0x03;
+  CHECK_THROWS_WITH_AS(decode_image(jpg, "scan.jpg"),
+                       doctest::Contains("a scan uses AC Huffman table 3"), IOError);
 }
 
 TEST_CASE("an image folder: sorted classes, sorted files, other files ignored") {
