@@ -1,4 +1,4 @@
-// nabla's public API in one include: tensors, ops, autograd.
+// nabla's public API in one include: tensors, ops, autograd, nn, data and optim.
 #pragma once
 
 #include "autograd/dot.h"
@@ -12,3 +12,6 @@
 #include "core/generator.h"
 #include "core/parallel.h"
 #include "core/tensor.h"
+#include "data/data.h"
+#include "nn/nn.h"
+#include "optim/optim.h"
