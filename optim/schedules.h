@@ -2,7 +2,6 @@
 // (PyTorch 1.13) in closed form; the step count t starts at 0 when the schedule is created.
 #pragma once
 
-#include <limits>
 #include <optional>
 #include <string>
 #include <tuple>

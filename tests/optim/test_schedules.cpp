@@ -223,6 +223,15 @@ TEST_CASE("schedules: the registry lists every schedule with typed options; erro
                   ValueError);  // below the optimizer's lr, its base
   CHECK_THROWS_AS(optim::create_schedule("cosine", *setup.optimizer, {{"t_max", "ten"}}),
                   ValueError);
+  // "fixed" keeps the lr: with warmup_steps, a plain warmup.
+  Setup warm;
+  auto warmup = optim::create_schedule("fixed", *warm.optimizer, {{"warmup_steps", 2}});
+  std::vector<double> lrs{warm.optimizer->lr()};
+  for (int t = 0; t < 3; ++t) {
+    warmup->step();
+    lrs.push_back(warm.optimizer->lr());
+  }
+  CHECK(lrs == std::vector<double>{0.0, 0.05, 0.1, 0.1});
   // Command-line text converts to the option's type.
   auto schedule = optim::create_schedule("multistep", *setup.optimizer,
                                          {{"milestones", "2,4"}, {"gamma", "0.5"}});
