@@ -2,7 +2,6 @@
 // overrides against specs, and the checks that Options::validate() uses.
 #include "optim/options.h"
 
-#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <sstream>
@@ -154,6 +153,12 @@ std::string OptionValue::str() const {
   return os.str();
 }
 
+const OptionSpec* find_spec(const std::vector<OptionSpec>& specs, std::string_view name) {
+  for (const OptionSpec& spec : specs)
+    if (spec.name == name) return &spec;
+  return nullptr;
+}
+
 std::string option_names(const std::vector<OptionSpec>& specs) {
   std::string names;
   for (const OptionSpec& spec : specs) names += (names.empty() ? "" : ", ") + spec.name;
@@ -165,9 +170,8 @@ OptionMap resolve_options(std::string_view owner, const std::vector<OptionSpec>&
   OptionMap resolved;
   for (const OptionSpec& spec : specs) resolved.insert_or_assign(spec.name, spec.default_value);
   for (const auto& [option, value] : overrides) {
-    auto spec = std::find_if(specs.begin(), specs.end(),
-                             [&](const OptionSpec& s) { return s.name == option; });
-    NABLA_CHECK(spec != specs.end(), ValueError, owner, ": unknown option '", option,
+    const OptionSpec* spec = find_spec(specs, option);
+    NABLA_CHECK(spec != nullptr, ValueError, owner, ": unknown option '", option,
                 "'; valid options: ", option_names(specs));
     resolved.insert_or_assign(option, value.as(spec->type, owner, option));
   }

@@ -69,6 +69,8 @@ OptionMap resolve_options(std::string_view owner, const std::vector<OptionSpec>&
 // `specs` with their defaults replaced by `defaults` (checked as in resolve_options).
 std::vector<OptionSpec> with_defaults(std::string_view owner, std::vector<OptionSpec> specs,
                                       const OptionMap& defaults);
+// The spec named `name`; null when there is none.
+const OptionSpec* find_spec(const std::vector<OptionSpec>& specs, std::string_view name);
 // "lr, beta1, beta2": for error messages.
 std::string option_names(const std::vector<OptionSpec>& specs);
 

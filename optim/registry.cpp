@@ -1,8 +1,6 @@
 // The optimizer registry and the explicit registration of the built-in optimizers.
 #include "optim/registry.h"
 
-#include <algorithm>
-
 #include "optim/rules/rules.h"
 
 namespace nabla::optim {
@@ -67,19 +65,14 @@ void register_oracle(OptimizerRegistry& registry, const std::string& name, const
   registry.add({name, help, family, specs,
                 [name, specs, make](NamedTensors params, const OptionMap& options) {
                   OptionMap own, rest;
-                  for (const auto& [option, value] : options) {
-                    bool is_own = std::any_of(specs.begin(), specs.end(), [&](const OptionSpec& s) {
-                      return s.name == option;
-                    });
-                    (is_own ? own : rest).insert_or_assign(option, value);
-                  }
+                  for (const auto& [option, value] : options)
+                    (find_spec(specs, option) ? own : rest).insert_or_assign(option, value);
                   OptionMap resolved = resolve_options(name, specs, own);
                   const std::string& base_name = resolved.at("base").text();
                   OptimizerInfo base = optimizer_registry().find(base_name);
                   for (const auto& [option, value] : rest) {
-                    bool known = std::any_of(base.options.begin(), base.options.end(),
-                                             [&](const OptionSpec& s) { return s.name == option; });
-                    NABLA_CHECK(known, ValueError, name, ": unknown option '", option,
+                    NABLA_CHECK(find_spec(base.options, option), ValueError, name,
+                                ": unknown option '", option,
                                 "'; valid options: ", option_names(specs), ", and those of ",
                                 base_name, ": ", option_names(base.options));
                   }
