@@ -20,21 +20,13 @@
 
 using namespace nabla;
 using testing::check_close;
+using testing::error_of;
 
 namespace {
 
 void set(const Tensor& t, std::vector<double> values) {
   NoGradGuard no_grad;
   copy_(t, from_vector(values, t.shape()));
-}
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
 }
 
 }  // namespace

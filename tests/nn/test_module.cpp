@@ -20,6 +20,7 @@
 
 using namespace nabla;
 using nn::Module;
+using testing::error_of;
 
 namespace {
 
@@ -44,15 +45,6 @@ std::vector<std::string> names_of(const nn::NamedTensors& named) {
   std::vector<std::string> out;
   for (const auto& [name, t] : named) out.push_back(name);
   return out;
-}
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
 }
 
 }  // namespace
