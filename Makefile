@@ -7,7 +7,9 @@ PACKAGES := build-essential cmake libopenblas-openmp-dev doctest-dev libstb-dev 
 BUILD := build
 ASAN_BUILD := build-asan
 FUZZ_BUILD := build-fuzz
-TRAIN := $(BUILD)/examples/autograd_basics
+TRAIN := $(BUILD)/examples/nabla-train
+# The default recipe; override with `make train TRAIN_ARGS="--model resnet20 --epochs 30"`.
+TRAIN_ARGS ?= --dataset cifar10 --model cnn --epochs 10 --opt momentum=0.9 --opt nesterov=true
 JOBS := $(shell nproc)
 SOURCE_DIRS := core autograd nn optim data quant hpo cuda examples tests bench tools
 
@@ -60,7 +62,7 @@ test: build
 	ctest --test-dir $(BUILD) --output-on-failure -j$(JOBS)
 
 train: build
-	$(TRAIN)
+	$(TRAIN) $(TRAIN_ARGS)
 
 # The suite's discovery step runs test programs at build time, so the build sees the same
 # sanitizer settings as ctest.
