@@ -272,9 +272,10 @@ std::string Module::summary(const Shape& input_shape) {
     NoGradGuard no_grad;
     eval();
     TensorOptions options;
-    if (!parameters().empty()) {
-      options.device = parameters().front().device();
-      options.dtype = parameters().front().dtype();
+    std::vector<Tensor> params = parameters();
+    if (!params.empty()) {
+      options.device = params.front().device();
+      options.dtype = params.front().dtype();
     }
     output = (*this)(zeros(input_shape, options));
   } catch (...) {

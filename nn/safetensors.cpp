@@ -34,33 +34,9 @@ using Json = nlohmann::json;
 
 constexpr const char* kMetadataKey = "__metadata__";
 
-const char* dtype_code(DType dtype) {
-  switch (dtype) {
-    case DType::float64:
-      return "F64";
-    case DType::float32:
-      return "F32";
-    case DType::float16:
-      return "F16";
-    case DType::bfloat16:
-      return "BF16";
-    case DType::int64:
-      return "I64";
-    case DType::int32:
-      return "I32";
-    case DType::int8:
-      return "I8";
-    case DType::uint8:
-      return "U8";
-    case DType::bool_:
-      return "BOOL";
-  }
-  NABLA_ASSERT(false);
-}
-
 std::optional<DType> dtype_from_code(const std::string& code) {
   for (DType d : {kFloat64, kFloat32, kFloat16, kBFloat16, kInt64, kInt32, kInt8, kUInt8, kBool})
-    if (code == dtype_code(d)) return d;
+    if (code == safetensors_dtype_code(d)) return d;
   return std::nullopt;
 }
 
@@ -392,7 +368,7 @@ Layout plan(const NamedTensors& tensors, const SafetensorsMetadata& metadata, co
       const auto& [name, t] = tensors[i];
       uint64_t nbytes = static_cast<uint64_t>(t.numel()) * itemsize(t.dtype());
       nlohmann::ordered_json entry = {
-          {"dtype", dtype_code(t.dtype())},
+          {"dtype", safetensors_dtype_code(t.dtype())},
           {"shape", std::vector<int64_t>(t.shape().begin(), t.shape().end())},
           {"data_offsets", {offset, offset + nbytes}}};
       add(name, entry.dump());
@@ -481,6 +457,30 @@ class TemporaryFile {
 };
 
 }  // namespace
+
+const char* safetensors_dtype_code(DType dtype) {
+  switch (dtype) {
+    case DType::float64:
+      return "F64";
+    case DType::float32:
+      return "F32";
+    case DType::float16:
+      return "F16";
+    case DType::bfloat16:
+      return "BF16";
+    case DType::int64:
+      return "I64";
+    case DType::int32:
+      return "I32";
+    case DType::int8:
+      return "I8";
+    case DType::uint8:
+      return "U8";
+    case DType::bool_:
+      return "BOOL";
+  }
+  NABLA_ASSERT(false);
+}
 
 std::vector<uint8_t> serialize_safetensors(const NamedTensors& tensors,
                                            const SafetensorsMetadata& metadata) {

@@ -14,6 +14,9 @@
 
 namespace nabla::nn {
 
+// The format's code for a dtype: "F32", "BF16", "I64", "BOOL", ...
+const char* safetensors_dtype_code(DType dtype);
+
 // The same type as module.h's NamedTensors; repeated so that this layer needs only core.
 using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
 // The header's "__metadata__" object: free-form string to string.

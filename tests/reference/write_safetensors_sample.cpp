@@ -13,30 +13,6 @@ using namespace nabla;
 
 namespace {
 
-const char* code(DType dtype) {
-  switch (dtype) {
-    case DType::float64:
-      return "F64";
-    case DType::float32:
-      return "F32";
-    case DType::float16:
-      return "F16";
-    case DType::bfloat16:
-      return "BF16";
-    case DType::int64:
-      return "I64";
-    case DType::int32:
-      return "I32";
-    case DType::int8:
-      return "I8";
-    case DType::uint8:
-      return "U8";
-    case DType::bool_:
-      return "BOOL";
-  }
-  return "?";
-}
-
 // Six values that `dtype` holds exactly, so that the comparison can be exact.
 Tensor sample(DType dtype) {
   std::vector<double> values = {0, 1, -2, 3, 4.5, -6};
@@ -62,7 +38,8 @@ int main(int argc, char** argv) {
   };
   for (DType dtype :
        {kFloat64, kFloat32, kFloat16, kBFloat16, kInt64, kInt32, kInt8, kUInt8, kBool})
-    checkpoint.model.emplace_back(std::string("dtype.") + code(dtype), sample(dtype));
+    checkpoint.model.emplace_back(std::string("dtype.") + nn::safetensors_dtype_code(dtype),
+                                  sample(dtype));
   checkpoint.groups["optim"] = {{"layer1.0.conv1.weight.momentum", full({2, 3, 2, 2}, 0.25)}};
   checkpoint.state = {{"step", 3}};
   nn::save_checkpoint(argv[1], checkpoint);
@@ -70,7 +47,7 @@ int main(int argc, char** argv) {
   nlohmann::json expected;
   auto describe = [&](const std::string& name, const Tensor& t) {
     expected["tensors"][name] = {
-        {"dtype", code(t.dtype())},
+        {"dtype", nn::safetensors_dtype_code(t.dtype())},
         {"shape", std::vector<int64_t>(t.shape().begin(), t.shape().end())},
         {"values", t.to_vector<double>()}};
   };
