@@ -9,6 +9,7 @@
 #include <numeric>
 #include <optional>
 #include <thread>
+#include <utility>
 
 #include "core/creation.h"
 #include "core/ops.h"
@@ -47,14 +48,16 @@ void copy_into_row(const Tensor& out, int64_t row, const Tensor& value) {
 class EpochRun {
  public:
   EpochRun(std::shared_ptr<const Dataset> dataset, LoaderOptions options, uint64_t epoch,
-           std::vector<int64_t> order, int64_t num_batches)
+           std::vector<int64_t> order, int64_t num_batches, int64_t first_batch)
       : dataset_(std::move(dataset)),
         options_(std::move(options)),
         epoch_(epoch),
         order_(std::move(order)),
         num_batches_(num_batches),
         capacity_(options_.num_workers * options_.prefetch_factor),
-        slots_(static_cast<size_t>(capacity_)) {
+        slots_(static_cast<size_t>(capacity_)),
+        next_claim_(first_batch),
+        next_consume_(first_batch) {
     try {
       for (int64_t i = 0; i < options_.num_workers; ++i) threads_.emplace_back([this] { work(); });
     } catch (...) {
@@ -207,8 +210,8 @@ class EpochRun {
   std::condition_variable ready_;  // the consumer waits for its next slot
   std::condition_variable space_;  // workers wait for room ahead of the consumer
   std::vector<Slot> slots_;        // batch i in slots_[i % capacity_]
-  int64_t next_claim_ = 0;
-  int64_t next_consume_ = 0;
+  int64_t next_claim_;
+  int64_t next_consume_;
   bool stopped_ = false;
   bool failed_ = false;            // a worker's batch raised; no more are claimed
   bool failed_delivered_ = false;  // the consumer has seen that exception
@@ -243,10 +246,18 @@ std::vector<int64_t> DataLoader::order(uint64_t epoch) const {
   return order;
 }
 
+void DataLoader::resume_at(uint64_t epoch, int64_t batch) {
+  NABLA_CHECK(batch >= 0 && batch <= size(), ValueError, "DataLoader::resume_at: batch ", batch,
+              " is outside the epoch's ", size(), " batches");
+  epoch_ = epoch;
+  first_batch_ = batch;
+}
+
 DataLoader::Iterator DataLoader::begin() {
   std::erase_if(runs_, [](const std::weak_ptr<detail::EpochRun>& run) { return run.expired(); });
   const uint64_t epoch = epoch_++;
-  auto run = std::make_shared<detail::EpochRun>(dataset_, options_, epoch, order(epoch), size());
+  auto run = std::make_shared<detail::EpochRun>(dataset_, options_, epoch, order(epoch), size(),
+                                                std::exchange(first_batch_, 0));
   runs_.push_back(run);
   return Iterator(std::move(run));
 }

@@ -62,7 +62,13 @@ class DataLoader {
   // The epoch the next begin() runs; each begin() runs one and moves on to the next. Set it to
   // resume a run.
   uint64_t epoch() const { return epoch_; }
-  void set_epoch(uint64_t epoch) { epoch_ = epoch; }
+  void set_epoch(uint64_t epoch) {
+    epoch_ = epoch;
+    first_batch_ = 0;
+  }
+  // The next begin() runs `epoch` from its batch `batch` on, the batches a run that stopped after
+  // `batch` batches of that epoch never saw (the same batches, augmentation included).
+  void resume_at(uint64_t epoch, int64_t batch);
   // The dataset indices of `epoch` in the order its batches take them.
   std::vector<int64_t> order(uint64_t epoch) const;
 
@@ -75,6 +81,7 @@ class DataLoader {
   std::shared_ptr<const Dataset> dataset_;
   LoaderOptions options_;
   uint64_t epoch_ = 0;
+  int64_t first_batch_ = 0;  // where the next begin() starts; 0 but after resume_at
   std::vector<std::weak_ptr<detail::EpochRun>> runs_;
 };
 

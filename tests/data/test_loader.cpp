@@ -163,6 +163,37 @@ TEST_CASE("batches and augmentation are the same for 0, 1, 2 and 5 workers") {
   CHECK((*plain.begin()).inputs.to_vector<float>() != reference[0]);
 }
 
+TEST_CASE("resume_at gives the rest of an epoch as an uninterrupted run saw it") {
+  auto ds = images(45);
+  TransformPtr augment = compose(
+      {std::make_shared<RandomCrop>(8, 2, Padding::reflect), std::make_shared<RandomHorizontalFlip>()});
+  auto all_inputs = [](DataLoader& loader) {
+    std::vector<std::vector<float>> out;
+    for (const Batch& b : loader) out.push_back(b.inputs.to_vector<float>());
+    return out;
+  };
+  for (int64_t workers : {0, 2}) {
+    CAPTURE(workers);
+    LoaderOptions options{
+        .batch_size = 8, .shuffle = true, .num_workers = workers, .seed = 3, .transform = augment};
+    DataLoader whole(ds, options);
+    whole.set_epoch(4);
+    std::vector<std::vector<float>> uninterrupted = all_inputs(whole);
+    REQUIRE(uninterrupted.size() == 6);
+    DataLoader resumed(ds, options);
+    resumed.resume_at(4, 2);
+    CHECK(all_inputs(resumed) ==
+          std::vector<std::vector<float>>(uninterrupted.begin() + 2, uninterrupted.end()));
+    // The epoch after starts from its first batch again.
+    CHECK(resumed.epoch() == 5);
+    CHECK(all_inputs(resumed) == all_inputs(whole));
+    resumed.resume_at(6, 6);
+    CHECK(all_inputs(resumed).empty());
+  }
+  DataLoader loader(ds, {.batch_size = 8});
+  CHECK_THROWS_AS(loader.resume_at(0, 7), ValueError);
+}
+
 TEST_CASE("uint8 inputs without a transform arrive as floats in [0, 1]") {
   auto ds = images(4);
   DataLoader loader(ds, {.batch_size = 4, .num_workers = 1});
