@@ -1,0 +1,440 @@
+#include "trainer.h"
+
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
+#include <iostream>
+#include <limits>
+#include <sstream>
+
+#include "progress.h"
+
+namespace nabla::train {
+
+namespace {
+
+optim::OptionMap with_key_values(optim::OptionMap options, const std::vector<std::string>& entries,
+                                 const std::string& flag) {
+  for (auto& [key, value] : key_values(entries, flag)) options.insert_or_assign(key, value);
+  return options;
+}
+
+bool has_option(const std::vector<optim::OptionSpec>& specs, const std::string& name) {
+  for (const optim::OptionSpec& spec : specs)
+    if (spec.name == name) return true;
+  return false;
+}
+
+// A 64-bit FNV-1a digest of the tensors' names and bytes: equal digests mean bit-equal weights.
+std::string checksum(const nn::StateDict& tensors) {
+  uint64_t hash = 1469598103934665603ull;
+  auto mix = [&hash](const void* data, size_t size) {
+    const auto* bytes = static_cast<const unsigned char*>(data);
+    for (size_t i = 0; i < size; ++i) hash = (hash ^ bytes[i]) * 1099511628211ull;
+  };
+  for (const auto& [name, tensor] : tensors) {
+    mix(name.data(), name.size());
+    Tensor t = contiguous(to(tensor, Device::cpu()));
+    mix(t.raw_data(), size_t(t.numel()) * itemsize(t.dtype()));
+  }
+  char text[17];
+  std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(hash));
+  return text;
+}
+
+// The mirror image of a batch [N, C, H, W].
+Tensor mirrored(const Tensor& x) {
+  const int64_t w = x.size(3);
+  return index_select(x, 3,
+                      arange(double(w - 1), -1.0, -1.0, {.dtype = kInt64, .device = x.device()}));
+}
+
+// The flags that do not change what a run computes, so a resumed run may differ in them.
+bool changes_the_run(const std::string& flag) {
+  static const std::vector<std::string> free = {"resume", "checkpoint", "checkpoint-steps",
+                                                "log",    "threads",    "workers",
+                                                "epochs", "eval-only",  "data"};
+  return std::find(free.begin(), free.end(), flag) == free.end();
+}
+
+}  // namespace
+
+void Totals::add(const Tensor& logits, const Tensor& targets, double batch_mean_loss) {
+  const int64_t n = targets.size(0);
+  loss += batch_mean_loss * double(n);
+  correct += sum(eq(argmax(logits, 1), targets)).item<int64_t>();
+  seen += n;
+}
+
+Trainer::Trainer(const TrainConfig& config, nlohmann::json config_record)
+    : config_(config), config_record_(std::move(config_record)) {
+  device_ = config_.device == "cuda" ? Device::cuda() : Device::cpu();
+  backend(device_);  // a clear DeviceError now, rather than at the first batch
+  manual_seed(config_.seed);
+  if (config_.threads > 0) set_num_threads(config_.threads);
+  data_ = load_training_data(config_);
+  model_ = nn::models::create(config_.model, {.num_classes = int64_t(data_.classes.size()),
+                                              .in_channels = data_.channels,
+                                              .image_size = data_.image_size,
+                                              .width = config_.width});
+  apply_init();
+  model_->to(device_);
+  const Shape channel_shape = {1, int64_t(data_.mean.size()), 1, 1};
+  std::vector<float> inverse_std;
+  for (float s : data_.std) inverse_std.push_back(1.0f / s);
+  mean_ = to(from_vector(data_.mean, channel_shape), device_);
+  inverse_std_ = to(from_vector(inverse_std, channel_shape), device_);
+  if (config_.eval_only) return;
+
+  optimizer_ =
+      optim::create(config_.optimizer, model_->named_parameters(),
+                    with_key_values({{"lr", config_.lr}, {"weight_decay", config_.weight_decay}},
+                                    config_.optimizer_options, "--opt"));
+  loader_.emplace(data_.train, data::LoaderOptions{.batch_size = config_.batch_size,
+                                                   .shuffle = true,
+                                                   .num_workers = config_.workers,
+                                                   .seed = config_.seed,
+                                                   .transform = data_.augmentation});
+  steps_per_epoch_ = loader_->size();
+  build_schedule();
+  if (config_.ema > 0)
+    ema_ = std::make_unique<optim::ExponentialMovingAverage>(
+        model_->state_dict(), optim::ExponentialMovingAverage::Options{.decay = config_.ema});
+  if (config_.early_stopping > 0)
+    early_stopping_ = std::make_unique<optim::EarlyStopping>(
+        optim::EarlyStopping::Options{.patience = config_.early_stopping});
+  if (!config_.resume.empty()) {
+    resume(config_.resume);
+    log_ = MetricsLog::resume(config_.log, position_.step);
+    log_.write({{"type", "resume"},
+                {"step", position_.step},
+                {"epoch", position_.epoch},
+                {"from", config_.resume}});
+  } else {
+    log_ = MetricsLog(config_.log);
+    nlohmann::json first = {{"type", "config"},
+                            {"step", 0},
+                            {"config", config_record_},
+                            {"data", data_.summary},
+                            {"parameters", model_->num_parameters()},
+                            {"steps_per_epoch", steps_per_epoch_}};
+    log_.write(first);
+  }
+}
+
+void Trainer::build_schedule() {
+  // Schedules count optimizer steps, except plateau, which follows the epoch's validation loss.
+  std::vector<optim::OptionSpec> specs;
+  for (const optim::ScheduleInfo& info : optim::registered_schedules())
+    if (info.name == config_.schedule) specs = info.options;
+  const bool per_epoch = config_.schedule == "plateau";
+  const int64_t unit = per_epoch ? 1 : steps_per_epoch_;
+  const int64_t warmup = std::llround(config_.warmup_epochs * double(unit));
+  optim::OptionMap options{{"warmup_steps", warmup}};
+  // The schedule behind the warmup starts when the warmup ends.
+  for (const char* length : {"t_max", "total_iters", "total_steps"})
+    if (has_option(specs, length))
+      options.insert_or_assign(length, std::max<int64_t>(config_.epochs * unit - warmup, 1));
+  if (has_option(specs, "max_lr")) options.insert_or_assign("max_lr", config_.lr);
+  schedule_ = optim::create_schedule(
+      config_.schedule, *optimizer_,
+      with_key_values(std::move(options), config_.schedule_options, "--sched-opt"));
+}
+
+void Trainer::apply_init() {
+  if (config_.init == "default") return;
+  model_->apply([this](nn::Module& module) {
+    auto* layer = dynamic_cast<nn::WeightedLayer*>(&module);
+    if (layer == nullptr) return;
+    if (config_.init == "xavier")
+      nn::init::xavier_uniform_(layer->weight());
+    else
+      nn::init::kaiming_normal_(layer->weight(), 0, nn::init::FanMode::fan_in, "relu");
+    for (auto& [name, parameter] : module.named_parameters(/*recurse=*/false))
+      if (name == "bias") nn::init::zeros_(parameter);
+  });
+}
+
+void Trainer::resume(const std::string& path) {
+  nn::Checkpoint checkpoint = nn::load_checkpoint(path);
+  const nlohmann::json& state = checkpoint.state;
+  NABLA_CHECK(state.contains("position"), IOError, "--resume: '", path,
+              "' holds weights but no training state; evaluate it with --eval-only, or start a "
+              "new run");
+  for (const auto& [flag, value] : state.at("config").items())
+    if (changes_the_run(flag) && config_record_.value(flag, nlohmann::json()) != value)
+      std::cout << "note: resuming with --" << flag << " "
+                << config_record_.value(flag, nlohmann::json()).dump()
+                << " where the checkpoint's run had " << value.dump() << "\n";
+  model_->load_state_dict(checkpoint.model);
+  optimizer_->load_state_dict({checkpoint.groups["optim"], state.at("optimizer")},
+                              /*strict=*/true);
+  schedule_->load_state_dict(state.at("schedule"));
+  if (ema_) {
+    NABLA_CHECK(state.contains("ema"), ValueError, "--ema: the checkpoint '", path,
+                "' was written by a run without it");
+    ema_->load_state_dict({checkpoint.groups["ema"], state.at("ema")});
+  }
+  if (early_stopping_) {
+    NABLA_CHECK(state.contains("early_stopping"), ValueError, "--early-stopping: the checkpoint '",
+                path, "' was written by a run without it");
+    early_stopping_->load_state_dict({checkpoint.groups["early"], state.at("early_stopping")});
+  }
+  const nlohmann::json& generator = state.at("generator");
+  default_generator(device_).set_state(
+      {generator.at("seed").get<uint64_t>(), generator.at("offset").get<uint64_t>()});
+  const nlohmann::json& p = state.at("position");
+  position_ = {p.at("epoch"), p.at("batch"), p.at("step"), p.at("seconds")};
+  const nlohmann::json& t = state.at("totals");
+  epoch_totals_ = {t.at("loss"), t.at("correct"), t.at("seen")};
+  last_test_accuracy_ = state.value("last_test_accuracy", 0.0);
+  std::cout << "resuming " << path << " at epoch " << position_.epoch + 1 << ", step "
+            << position_.batch << " of " << steps_per_epoch_ << "\n";
+}
+
+void Trainer::save_checkpoint() const {
+  if (config_.checkpoint.empty()) return;
+  nn::Checkpoint checkpoint;
+  checkpoint.model = model_->state_dict();
+  optim::StateDict optimizer = optimizer_->state_dict();
+  checkpoint.groups["optim"] = optimizer.tensors;
+  const Generator::State generator = default_generator(device_).state();
+  checkpoint.state = {{"position",
+                       {{"epoch", position_.epoch},
+                        {"batch", position_.batch},
+                        {"step", position_.step},
+                        {"seconds", elapsed()}}},
+                      {"totals",
+                       {{"loss", epoch_totals_.loss},
+                        {"correct", epoch_totals_.correct},
+                        {"seen", epoch_totals_.seen}}},
+                      {"optimizer", optimizer.json},
+                      {"schedule", schedule_->state_dict()},
+                      {"generator", {{"seed", generator.seed}, {"offset", generator.offset}}},
+                      {"config", config_record_},
+                      {"last_test_accuracy", last_test_accuracy_}};
+  if (ema_) {
+    optim::StateDict ema = ema_->state_dict();
+    checkpoint.groups["ema"] = ema.tensors;
+    checkpoint.state["ema"] = ema.json;
+  }
+  if (early_stopping_) {
+    optim::StateDict early = early_stopping_->state_dict();
+    checkpoint.groups["early"] = early.tensors;
+    checkpoint.state["early_stopping"] = early.json;
+  }
+  nn::save_checkpoint(config_.checkpoint, checkpoint);
+}
+
+double Trainer::elapsed() const {
+  return position_.seconds +
+         std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+}
+
+std::string Trainer::describe_run() const {
+  std::ostringstream os;
+  os << config_.model << ": " << model_->num_parameters() << " parameters; " << optimizer_->name()
+     << " with " << schedule_->name() << " schedule, " << config_.epochs << " epochs of "
+     << steps_per_epoch_ << " steps (batch " << config_.batch_size << ") on " << device_ << ", "
+     << get_num_threads() << " threads";
+  if (early_stopping_ || schedule_->needs_metric())
+    os << "\n"
+       << (data_.validation ? "early stopping and the plateau schedule watch the validation loss"
+                            : "early stopping and the plateau schedule watch the TEST loss (pass "
+                              "--validation 0.1 to hold out a validation split)");
+  return os.str();
+}
+
+Tensor Trainer::normalized(const Tensor& images) const {
+  return (to(images, device_) - mean_) * inverse_std_;
+}
+
+Tensor Trainer::predict(const Tensor& inputs) {
+  Tensor logits = (*model_)(inputs);
+  return config_.tta ? (logits + (*model_)(mirrored(inputs))) * 0.5 : logits;
+}
+
+Totals Trainer::evaluate(const std::shared_ptr<const data::Dataset>& dataset) {
+  const bool was_training = model_->is_training();
+  model_->eval();
+  NoGradGuard no_grad;
+  data::DataLoader loader(dataset, {.batch_size = 500, .num_workers = config_.workers});
+  Totals totals;
+  for (const data::Batch& batch : loader) {
+    Tensor inputs = normalized(batch.inputs), targets = to(batch.targets, device_);
+    Tensor logits = predict(inputs);
+    totals.add(logits, targets, nn::cross_entropy(logits, targets).item());
+  }
+  if (was_training) model_->train();
+  return totals;
+}
+
+Trainer::EpochEnd Trainer::train_epoch() {
+  model_->train();
+  ProgressBar bar(position_.epoch + 1, config_.epochs, steps_per_epoch_, position_.batch,
+                  ::isatty(STDOUT_FILENO));
+  loader_->resume_at(uint64_t(position_.epoch), position_.batch);
+  const std::vector<Tensor> parameters = model_->parameters();
+  int64_t images = 0;
+  for (const data::Batch& batch : *loader_) {
+    Tensor inputs = normalized(batch.inputs), targets = to(batch.targets, device_);
+    optimizer_->zero_grad();
+    Tensor logits = (*model_)(inputs);
+    Tensor loss = nn::cross_entropy(logits, targets, {.label_smoothing = config_.label_smoothing});
+    double loss_value = loss.item();
+    if (position_.step + 1 == config_.inject_nan)
+      loss_value = std::numeric_limits<double>::quiet_NaN();
+    if (!std::isfinite(loss_value)) {
+      bar.finish();
+      std::cerr << "nabla-train: the loss is " << loss_value << " at epoch " << position_.epoch + 1
+                << ", step " << position_.batch + 1 << " of " << steps_per_epoch_ << " (step "
+                << position_.step + 1 << " in all); training stopped. "
+                << (config_.checkpoint.empty()
+                        ? "No checkpoint was kept (see --checkpoint)."
+                        : "The last good checkpoint, " + config_.checkpoint + ", is unchanged.")
+                << " A lower --lr or a --clip-norm may help.\n";
+      return EpochEnd::diverged;
+    }
+    backward(loss);
+    nlohmann::json record = {{"type", "step"},
+                             {"epoch", position_.epoch + 1},
+                             {"step", position_.step + 1},
+                             {"loss", loss_value},
+                             {"lr", optimizer_->lr()}};
+    if (config_.clip_norm > 0)
+      record["grad_norm"] = optim::clip_grad_norm(parameters, config_.clip_norm);
+    optimizer_->step();
+    if (!schedule_->needs_metric()) schedule_->step();
+    if (ema_) ema_->update();
+    ++position_.step;
+    ++position_.batch;
+    const int64_t correct_before = epoch_totals_.correct;
+    epoch_totals_.add(detach(logits), targets, loss_value);
+    images += targets.size(0);
+    record["accuracy"] =
+        100.0 * double(epoch_totals_.correct - correct_before) / double(targets.size(0));
+    record["time"] = elapsed();
+    log_.write(record);
+    bar.update(position_.batch, images, epoch_totals_.mean_loss(), epoch_totals_.accuracy());
+    if (config_.checkpoint_steps > 0 && position_.step % config_.checkpoint_steps == 0 &&
+        position_.batch < steps_per_epoch_)
+      save_checkpoint();
+  }
+  bar.finish();
+  return EpochEnd::completed;
+}
+
+bool Trainer::end_epoch(const Totals& train, double epoch_seconds, int64_t images) {
+  if (ema_) ema_->apply();
+  const Totals test = evaluate(data_.test);
+  std::optional<Totals> validation;
+  if (data_.validation) validation = evaluate(data_.validation);
+  const double watched = validation ? validation->mean_loss() : test.mean_loss();
+  bool stop = false;
+  if (early_stopping_) stop = early_stopping_->step(watched, model_->state_dict());
+  if (ema_) ema_->restore();
+  if (schedule_->needs_metric()) schedule_->step(watched);
+  last_test_accuracy_ = test.accuracy();
+
+  const int64_t epoch = position_.epoch + 1;
+  nlohmann::json record = {{"type", "epoch"},
+                           {"epoch", epoch},
+                           {"step", position_.step},
+                           {"time", elapsed()},
+                           {"lr", optimizer_->lr()},
+                           {"train_loss", train.mean_loss()},
+                           {"train_accuracy", train.accuracy()},
+                           {"test_loss", test.mean_loss()},
+                           {"test_accuracy", test.accuracy()},
+                           {"epoch_time", epoch_seconds},
+                           {"images_per_second", double(images) / epoch_seconds}};
+  std::printf("epoch %ld/%ld: train loss %.4f acc %.2f%% | ", long(epoch), long(config_.epochs),
+              train.mean_loss(), train.accuracy());
+  if (validation) {
+    record["val_loss"] = validation->mean_loss();
+    record["val_accuracy"] = validation->accuracy();
+    std::printf("val loss %.4f acc %.2f%% | ", validation->mean_loss(), validation->accuracy());
+  }
+  std::printf("test loss %.4f acc %.2f%% | lr %.4g | %.1fs, %.0f img/s\n", test.mean_loss(),
+              test.accuracy(), optimizer_->lr(), epoch_seconds, double(images) / epoch_seconds);
+  std::fflush(stdout);
+  log_.write(record);
+
+  ++position_.epoch;
+  position_.batch = 0;
+  epoch_totals_ = {};
+  save_checkpoint();
+  return stop;
+}
+
+int Trainer::finish(const std::string& stopped) {
+  double accuracy = last_test_accuracy_;
+  nlohmann::json record = {{"type", "end"},
+                           {"stopped", stopped},
+                           {"epoch", position_.epoch},
+                           {"step", position_.step},
+                           {"time", elapsed()}};
+  if (early_stopping_ && early_stopping_->restore_best(model_->state_dict())) {
+    accuracy = evaluate(data_.test).accuracy();
+    record["best_epoch"] = early_stopping_->best_step();
+    std::printf("restored the weights of epoch %ld (best validation loss %.4f)\n",
+                long(early_stopping_->best_step()), *early_stopping_->best());
+  }
+  record["test_accuracy"] = accuracy;
+  record["weights_checksum"] = checksum(model_->state_dict());
+  log_.write(record);
+  std::printf("test accuracy: %.2f%%\n", accuracy);
+  return 0;
+}
+
+int Trainer::evaluate_only() {
+  nn::Checkpoint checkpoint = nn::load_checkpoint(config_.resume);
+  // The weights a run reports its accuracy with: the best epoch's under early stopping, else the
+  // averages under --ema, else the last ones.
+  nn::StateDict weights = checkpoint.model;
+  std::string which = "its weights";
+  auto take = [&](const std::string& group, const std::string& prefix, const std::string& label) {
+    if (!checkpoint.groups.contains(group)) return false;
+    for (auto& [name, tensor] : weights)
+      for (const auto& [saved, value] : checkpoint.groups.at(group))
+        if (saved == prefix + name) tensor = value;
+    which = label;
+    return true;
+  };
+  take("early", "best.", "the best epoch's weights (early stopping)") ||
+      take("ema", "ema.", "the weight averages (--ema)");
+  model_->load_state_dict(weights);
+  const Totals test = evaluate(data_.test);
+  std::printf("%s, %s, on %ld test images: loss %.4f\ntest accuracy: %.2f%%\n",
+              config_.resume.c_str(), which.c_str(), long(test.seen), test.mean_loss(),
+              test.accuracy());
+  return 0;
+}
+
+int Trainer::run() {
+  std::cout << data_.summary << "\n";
+  if (config_.eval_only) return evaluate_only();
+  std::cout << describe_run() << "\n";
+  start_ = std::chrono::steady_clock::now();
+  while (position_.epoch < config_.epochs) {
+    const auto epoch_start = std::chrono::steady_clock::now();
+    const int64_t seen_before = epoch_totals_.seen;
+    if (train_epoch() == EpochEnd::diverged) {
+      log_.write({{"type", "end"},
+                  {"stopped", "diverged"},
+                  {"step", position_.step + 1},
+                  {"time", elapsed()}});
+      return kExitDiverged;
+    }
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - epoch_start).count();
+    if (end_epoch(epoch_totals_, seconds, epoch_totals_.seen - seen_before)) {
+      std::printf("early stopping: no better loss for %ld epochs\n", long(config_.early_stopping));
+      return finish("early_stopping");
+    }
+  }
+  return finish("completed");
+}
+
+}  // namespace nabla::train

@@ -1,0 +1,86 @@
+// One training run: the model, optimizer, schedule and data a TrainConfig describes, the epoch
+// loop, evaluation, and the checkpoints that let a killed run continue exactly where it was.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+
+#include "config.h"
+#include "datasets.h"
+#include "metrics_log.h"
+#include "nabla.h"
+
+namespace nabla::train {
+
+// Loss and accuracy summed over the images seen so far.
+struct Totals {
+  double loss = 0;
+  int64_t correct = 0;
+  int64_t seen = 0;
+
+  double mean_loss() const { return seen ? loss / double(seen) : 0; }
+  double accuracy() const { return seen ? 100.0 * double(correct) / double(seen) : 0; }
+  void add(const Tensor& logits, const Tensor& targets, double mean_loss);
+};
+
+// The exit codes besides 0: a command-line or setup error, and a run that diverged.
+inline constexpr int kExitUsage = 2;
+inline constexpr int kExitDiverged = 3;
+
+class Trainer {
+ public:
+  // `config_record`: the flags as config_json gives them, logged first and checked on resume.
+  Trainer(const TrainConfig& config, nlohmann::json config_record);
+  // Trains for the configured epochs (or evaluates, with --eval-only); returns the exit code.
+  int run();
+
+ private:
+  struct Position {
+    int64_t epoch = 0;   // the epoch under way, counting from 0
+    int64_t batch = 0;   // its batches done
+    int64_t step = 0;    // optimizer steps done in all
+    double seconds = 0;  // training time before this process
+  };
+  enum class EpochEnd { completed, diverged };
+
+  void build_schedule();
+  void apply_init();
+  void resume(const std::string& path);
+  void save_checkpoint() const;
+  EpochEnd train_epoch();
+  Totals evaluate(const std::shared_ptr<const data::Dataset>& dataset);
+  // A loader's batch [N, C, H, W] in [0, 1], on the device and normalized per channel.
+  Tensor normalized(const Tensor& images) const;
+  // Logits of normalized inputs, averaged with the mirror images' under --tta.
+  Tensor predict(const Tensor& inputs);
+  // After an epoch: evaluations, the schedule, early stopping, the summary line and record, and
+  // the checkpoint; true when training stops. `images`: those this process trained on.
+  bool end_epoch(const Totals& train, double epoch_seconds, int64_t images);
+  int finish(const std::string& stopped);
+  // --eval-only: the test accuracy of the --resume file's weights.
+  int evaluate_only();
+  double elapsed() const;
+  std::string describe_run() const;
+
+  TrainConfig config_;
+  nlohmann::json config_record_;
+  Device device_;
+  TrainingData data_;
+  Tensor mean_, inverse_std_;  // [1, C, 1, 1] on the device
+  std::shared_ptr<nn::Module> model_;
+  std::unique_ptr<optim::Optimizer> optimizer_;
+  std::unique_ptr<optim::Schedule> schedule_;
+  std::optional<data::DataLoader> loader_;
+  std::unique_ptr<optim::ExponentialMovingAverage> ema_;
+  std::unique_ptr<optim::EarlyStopping> early_stopping_;
+  MetricsLog log_;
+  Position position_;
+  Totals epoch_totals_;  // of the epoch under way, carried across a resume
+  int64_t steps_per_epoch_ = 0;
+  double last_test_accuracy_ = 0;
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+};
+
+}  // namespace nabla::train
