@@ -79,6 +79,8 @@ void add_flags(CLI::App& app, TrainConfig& c) {
                  "dataset folder (else $NABLA_DATA, ./data, ../shared/data); for imagefolder, a "
                  "folder holding train/ and test/");
   app.add_option("--train-images", c.train_images, "use only the first N training images (0: all)");
+  app.add_option("--test-images", c.test_images,
+                 "evaluate on the first N test images only (0: all), for quick runs");
   app.add_option("--validation", c.validation,
                  "fraction of the training images held out for validation (early stopping and "
                  "the plateau schedule watch it)");
@@ -133,6 +135,7 @@ void validate(const TrainConfig& c) {
   require(c.epochs > 0, "--epochs", c.epochs, "positive");
   require(c.batch_size > 0, "--batch-size", c.batch_size, "positive");
   require(c.train_images >= 0, "--train-images", c.train_images, "0 or more");
+  require(c.test_images >= 0, "--test-images", c.test_images, "0 or more");
   require(c.validation >= 0 && c.validation < 1, "--validation", c.validation, "in [0, 1)");
   require(c.width > 0, "--width", c.width, "positive");
   require(c.init == "default" || c.init == "xavier" || c.init == "he", "--init", c.init,

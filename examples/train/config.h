@@ -15,6 +15,7 @@ struct TrainConfig {
   std::string dataset = "cifar10";
   std::string data_dir;
   int64_t train_images = 0;  // 0: all of them
+  int64_t test_images = 0;   // 0: all of them
   double validation = 0;     // the fraction of the training images held out
   bool augment = false;
   // Model

@@ -88,6 +88,13 @@ Tensor with_channels(const Tensor& images) {
   return images.dim() == 3 ? unsqueeze(images, 1) : images;
 }
 
+std::shared_ptr<const data::Dataset> first_examples(std::shared_ptr<const data::Dataset> dataset,
+                                                    int64_t count) {
+  std::vector<int64_t> first(static_cast<size_t>(count));
+  std::iota(first.begin(), first.end(), int64_t{0});
+  return std::make_shared<data::Subset>(std::move(dataset), std::move(first));
+}
+
 // Per-channel mean and standard deviation of uint8 images [N, C, H, W], scaled to [0, 1].
 std::pair<std::vector<float>, std::vector<float>> channel_stats(const Tensor& images) {
   Tensor x = contiguous(images);
@@ -143,9 +150,7 @@ TrainingData load_training_data(const TrainConfig& config) {
 
   std::shared_ptr<const data::Dataset> train = splits.train.dataset();
   if (config.train_images > 0 && config.train_images < train->size()) {
-    std::vector<int64_t> first(static_cast<size_t>(config.train_images));
-    std::iota(first.begin(), first.end(), int64_t{0});
-    train = std::make_shared<data::Subset>(train, std::move(first));
+    train = first_examples(train, config.train_images);
     summary << "\nusing the first " << config.train_images << " training images";
   }
   if (config.validation > 0) {
@@ -159,6 +164,10 @@ TrainingData load_training_data(const TrainConfig& config) {
   }
   d.train = std::move(train);
   d.test = splits.test.dataset();
+  if (config.test_images > 0 && config.test_images < d.test->size()) {
+    d.test = first_examples(d.test, config.test_images);
+    summary << "\nevaluating on the first " << config.test_images << " test images only";
+  }
   d.summary = summary.str();
   return d;
 }
