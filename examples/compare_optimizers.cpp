@@ -41,6 +41,7 @@ struct StudyConfig {
   std::string model = "mlp";
   int64_t epochs = 20;
   int64_t train_images = 0;  // 0: all of them
+  int64_t test_images = 0;   // 0: all of them
   double validation = 0.1;
   std::string schedule = "fixed";
   std::vector<std::string> schedule_options;
@@ -69,6 +70,7 @@ void add_flags(CLI::App& app, StudyConfig& c) {
   app.add_option("--epochs", c.epochs, "epochs per run (--quick: 2)");
   app.add_option("--train-images", c.train_images,
                  "train on the first N images only (0: all; --quick: 3000)");
+  app.add_option("--test-images", c.test_images, "evaluate on the first N test images (0: all)");
   app.add_option("--validation", c.validation,
                  "fraction held out for validation: early stopping, the plateau schedule and the "
                  "plots watch it (0: the test set instead)");
@@ -198,6 +200,7 @@ std::vector<std::string> train_arguments(const StudyConfig& c, const Run& run,
   std::vector<std::string> args = {"--dataset", c.dataset, "--model", c.model};
   if (!c.data_dir.empty()) args.insert(args.end(), {"--data", c.data_dir});
   if (c.train_images > 0) args.insert(args.end(), {"--train-images", number(c.train_images)});
+  if (c.test_images > 0) args.insert(args.end(), {"--test-images", number(c.test_images)});
   if (c.validation > 0) args.insert(args.end(), {"--validation", number(c.validation)});
   args.insert(args.end(), {"--optimizer", run.optimizer->name});
   for (const std::string& option : run.optimizer->options)
