@@ -179,6 +179,26 @@ void CpuBackend::binary(BinaryOp op, const Tensor& a, const Tensor& b, const Ten
 void CpuBackend::where(const Tensor& cond, const Tensor& a, const Tensor& b, const Tensor& out) {
   visit_dtype(a.dtype(), "where", [&]<class T>() {
     cpu::for_each<4>({out, cond, a, b}, [](auto p, auto s, int64_t n) {
+      T* o = reinterpret_cast<T*>(p[0]);
+      const bool* c = reinterpret_cast<const bool*>(p[1]);
+      const T* x = reinterpret_cast<const T*>(p[2]);
+      const T* y = reinterpret_cast<const T*>(p[3]);
+      // Contiguous, and either side a broadcast scalar (ReLU's backward selects the gradient or
+      // 0): branch-free loops the compiler vectorizes.
+      if (s[0] == sizeof(T) && s[1] == sizeof(bool) && s[2] == sizeof(T) && s[3] == 0) {
+        const T yv = *y;
+        for (int64_t i = 0; i < n; ++i) o[i] = c[i] ? x[i] : yv;
+        return;
+      }
+      if (s[0] == sizeof(T) && s[1] == sizeof(bool) && s[2] == 0 && s[3] == sizeof(T)) {
+        const T xv = *x;
+        for (int64_t i = 0; i < n; ++i) o[i] = c[i] ? xv : y[i];
+        return;
+      }
+      if (s[0] == sizeof(T) && s[1] == sizeof(bool) && s[2] == sizeof(T) && s[3] == sizeof(T)) {
+        for (int64_t i = 0; i < n; ++i) o[i] = c[i] ? x[i] : y[i];
+        return;
+      }
       for (int64_t i = 0; i < n; ++i) {
         bool c = *reinterpret_cast<const bool*>(p[1] + i * s[1]);
         *reinterpret_cast<T*>(p[0] + i * s[0]) =

@@ -1,7 +1,8 @@
 // CPU gather, scatter_add, index_select and index_add. Each pairs a tensor with an index tensor
 // restrided so that both walk the same shape: the indexed dim gets stride 0 in the data tensor,
-// and the index value times that dim's stride is added per element. Scatters run on one thread:
-// two elements may add into the same place.
+// and the index value times that dim's stride is added per element. Scatters run on one thread,
+// since two elements may add into the same place, except along the last dim of contiguous
+// tensors, where each row has its own output row.
 #include <limits>
 
 #include "core/cpu/cpu_backend.h"
@@ -57,6 +58,32 @@ Tensor spread_index(const Tensor& index, int64_t dim, const Shape& shape) {
   return core::as_strided(index, shape, strides, index.offset());
 }
 
+// Scatters along the last dim of contiguous tensors (max-pool's backward routes each plane's
+// gradients this way): rows scatter into distinct output rows, so threads split the rows.
+bool scatter_add_rows(const Tensor& out, int64_t dim, const Tensor& index, const Tensor& src) {
+  const int64_t last = out.dim() - 1;
+  if (dim != last || !out.is_contiguous() || !index.is_contiguous() || !src.is_contiguous() ||
+      src.shape() != index.shape() || index.numel() == 0)
+    return false;
+  for (int64_t d = 0; d < last; ++d)
+    if (out.size(d) != index.size(d)) return false;
+  const int64_t width = out.size(last), count = index.size(last);
+  const int64_t rows = index.numel() / count;
+  visit_dtype(out.dtype(), "scatter_add", [&]<class T>() {
+    T* o = out.data<T>();
+    const T* from = src.data<T>();
+    const int64_t* at = index.data<int64_t>();
+    cpu::parallel_for(rows, std::max<int64_t>(1, cpu::kGrain / count), [&](int64_t r0, int64_t r1) {
+      for (int64_t r = r0; r < r1; ++r) {
+        T* dst = o + r * width;
+        for (int64_t i = r * count; i < (r + 1) * count; ++i)
+          dst[at[i]] = static_cast<T>(dst[at[i]] + from[i]);
+      }
+    });
+  });
+  return true;
+}
+
 }  // namespace
 
 void CpuBackend::gather(const Tensor& x, int64_t dim, const Tensor& index, const Tensor& out) {
@@ -65,6 +92,7 @@ void CpuBackend::gather(const Tensor& x, int64_t dim, const Tensor& index, const
 
 void CpuBackend::scatter_add(const Tensor& out, int64_t dim, const Tensor& index,
                              const Tensor& src) {
+  if (scatter_add_rows(out, dim, index, src)) return;
   Tensor src_view = core::as_strided(src, index.shape(), src.strides(), src.offset());
   scatter_add_kernel(pinned_along(out, dim, index.shape()), src_view, index, out.stride(dim));
 }

@@ -2,6 +2,7 @@
 // transpose flag with its leading dimension, never copied.
 #include "core/cpu/blas.h"
 #include "core/cpu/cpu_backend.h"
+#include "core/cpu/loops.h"
 #include "core/ops.h"
 
 namespace nabla {
@@ -27,6 +28,18 @@ BlasLayout layout_of(int64_t rows, int64_t cols, int64_t row_stride, int64_t col
   return {false, CblasNoTrans, 0};
 }
 
+// Note [threads split the GEMM]: a GEMM handed whole to OpenBLAS's threads synchronizes them per
+// packed panel, and when other processes hold the cores, a thread that waits for a descheduled
+// partner loses its time slice each time (measured: a 784-512-256-10 MLP step 5 ms alone,
+// 30-200 ms beside another busy process). A block per thread with a single-threaded GEMM each
+// waits once, at the end. Each thread packs the shared operand itself, which costs little beside
+// the multiply once a block has some 64 rows or columns.
+int64_t gemm_grain(int64_t m, int64_t n, int64_t k) {
+  constexpr int64_t kMinBlockFlop = int64_t{1} << 21;  // below this, one thread does it all
+  const int64_t per_line = std::max<int64_t>(std::min(m, n) * k, 1);
+  return std::max<int64_t>(16, kMinBlockFlop / per_line);
+}
+
 }  // namespace
 
 void CpuBackend::matmul(const Tensor& a_in, const Tensor& b_in, const Tensor& out) {
@@ -49,9 +62,26 @@ void CpuBackend::matmul(const Tensor& a_in, const Tensor& b_in, const Tensor& ou
       std::fill(c, c + out.numel(), T(0));
       return;
     }
-    for (int64_t i = 0; i < batch; ++i)
-      cpu::gemm(la.trans, lb.trans, m, n, k, T(1), a.data<T>() + i * a.stride(0), la.ld,
-                b.data<T>() + i * b.stride(0), lb.ld, T(0), c + i * m * n, n);
+    for (int64_t i = 0; i < batch; ++i) {
+      const T* ai = a.data<T>() + i * a.stride(0);
+      const T* bi = b.data<T>() + i * b.stride(0);
+      T* ci = c + i * m * n;
+      // Threads split C into column blocks (or row blocks when C is tall) and each runs a
+      // single-threaded GEMM on its block: one synchronization per product, where OpenBLAS's
+      // own threads wait on each other per panel (Note [threads split the GEMM]).
+      const bool by_rows = m > n;
+      cpu::parallel_for(by_rows ? m : n, gemm_grain(m, n, k), [&](int64_t begin, int64_t end) {
+        if (by_rows) {
+          const T* a_rows = ai + begin * (la.trans == CblasNoTrans ? la.ld : 1);
+          cpu::gemm(la.trans, lb.trans, end - begin, n, k, T(1), a_rows, la.ld, bi, lb.ld, T(0),
+                    ci + begin * n, n);
+        } else {
+          const T* b_cols = bi + begin * (lb.trans == CblasNoTrans ? 1 : lb.ld);
+          cpu::gemm(la.trans, lb.trans, m, end - begin, k, T(1), ai, la.ld, b_cols, lb.ld, T(0),
+                    ci + begin, n);
+        }
+      });
+    }
   });
 }
 

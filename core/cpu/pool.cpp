@@ -66,28 +66,30 @@ void max_pool2d_plane(const T* src, const PoolGeometry& g, const Pool2dParams& p
   }
 }
 
-// 2x2 windows with stride 2 and no padding, the usual downsampling: straight-line code per
-// output that the compiler can keep in registers.
+// 2x2 windows with stride 2 and no padding, the usual downsampling. The four candidates are
+// compared branch-free and the winner is kept as its position k in the window (0, 1: top row;
+// 2, 3: bottom row), so that the compiler vectorizes along the output row.
 template <class T>
 void max_pool2d_plane_2x2(const T* src, const PoolGeometry& g, T* out, int64_t* indices) {
-  auto pick = [](T& best, int64_t& best_at, T v, int64_t at) {
+  auto pick = [](T& best, int64_t& best_k, T v, int64_t k) {
     bool take = v > best || (cpu::is_nan(v) && !cpu::is_nan(best));
     best = take ? v : best;
-    best_at = take ? at : best_at;
+    best_k = take ? k : best_k;
   };
   for (int64_t oi = 0; oi < g.oh; ++oi) {
     const int64_t top = 2 * oi * g.w;
     const T* r0 = src + top;
     const T* r1 = r0 + g.w;
+    T* o = out + oi * g.ow;
+    int64_t* at = indices + oi * g.ow;
     for (int64_t oj = 0; oj < g.ow; ++oj) {
-      const int64_t j = 2 * oj;
-      T best = r0[j];
-      int64_t best_at = top + j;
-      pick(best, best_at, r0[j + 1], top + j + 1);
-      pick(best, best_at, r1[j], top + g.w + j);
-      pick(best, best_at, r1[j + 1], top + g.w + j + 1);
-      out[oi * g.ow + oj] = best;
-      indices[oi * g.ow + oj] = best_at;
+      T best = r0[2 * oj];
+      int64_t k = 0;
+      pick(best, k, r0[2 * oj + 1], 1);
+      pick(best, k, r1[2 * oj], 2);
+      pick(best, k, r1[2 * oj + 1], 3);
+      o[oj] = best;
+      at[oj] = top + 2 * oj + (k & 1) + (k >> 1) * g.w;
     }
   }
 }
