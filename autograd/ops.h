@@ -1,6 +1,7 @@
 // Every differentiable op, and the in-place updates.
 #pragma once
 
+#include "autograd/ops/batch_norm.h"
 #include "autograd/ops/conv.h"
 #include "autograd/ops/elementwise.h"
 #include "autograd/ops/indexing.h"

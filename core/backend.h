@@ -126,6 +126,17 @@ class Backend {
   virtual void avg_pool2d_backward(const Tensor& grad_out, const Pool2dParams& p,
                                    const Tensor& grad_input) = 0;
 
+  // Batch normalization's passes over x: [N, C, *] (floating, contiguous), per channel c, with
+  // [C] statistics in x's dtype. mean and the biased var of x, accumulated in double for floats:
+  virtual void batch_norm_stats(const Tensor& x, const Tensor& mean, const Tensor& var) = 0;
+  // sum_g = sum of grad_out, sum_gx = sum of grad_out * (x - mean):
+  virtual void batch_norm_backward_reduce(const Tensor& grad_out, const Tensor& x,
+                                          const Tensor& mean, const Tensor& sum_g,
+                                          const Tensor& sum_gx) = 0;
+  // out = x * x_scale[c] + shift[c], plus g * g_scale[c] when g is defined (the input gradient):
+  virtual void batch_norm_apply(const Tensor& x, const Tensor& x_scale, const Tensor& shift,
+                                const Tensor& g, const Tensor& g_scale, const Tensor& out) = 0;
+
   // Indexing with int64 indices, already bounds-checked. out/x may have any strides.
   virtual void gather(const Tensor& x, int64_t dim, const Tensor& index, const Tensor& out) = 0;
   virtual void scatter_add(const Tensor& out, int64_t dim, const Tensor& index,

@@ -82,6 +82,16 @@ std::pair<Tensor, Tensor> max_pool2d(const Tensor& x, const Pool2dParams& p);
 Tensor avg_pool2d(const Tensor& x, const Pool2dParams& p);
 Tensor avg_pool2d_backward(const Tensor& grad_out, const Shape& input_shape, const Pool2dParams& p);
 
+// ---- Batch normalization's passes over x: [N, C, *], per channel; statistics are [C] ----
+// The mean and the biased variance.
+std::pair<Tensor, Tensor> batch_norm_stats(const Tensor& x);
+// The sums of grad_out and of grad_out * (x - mean).
+std::pair<Tensor, Tensor> batch_norm_backward_reduce(const Tensor& grad_out, const Tensor& x,
+                                                     const Tensor& mean);
+// x * x_scale[c] + shift[c], plus g * g_scale[c] when g is defined.
+Tensor batch_norm_apply(const Tensor& x, const Tensor& x_scale, const Tensor& shift,
+                        const Tensor& g = Tensor(), const Tensor& g_scale = Tensor());
+
 // ---- Indexing with int64 indices (checked against the indexed size) ----
 Tensor gather(const Tensor& x, int64_t dim, const Tensor& index);
 // A copy of `self` with src added at the positions `index` names along `dim`.

@@ -1,12 +1,14 @@
-// Normalization layers, composed from differentiable reductions and elementwise ops. BatchNorm
-// folds its statistics and affine parameters into one per-channel scale and shift first, so
-// that the full-size tensor is touched by one multiply and one add.
+// Normalization layers. BatchNorm in training runs as one fused op (autograd/ops/batch_norm.h);
+// with running statistics it folds them and its affine parameters into one per-channel scale and
+// shift, so that the full-size tensor is touched by one multiply and one add. LayerNorm and
+// GroupNorm are composed from differentiable reductions and elementwise ops.
 #include "nn/normalization.h"
 
 #include <algorithm>
 #include <sstream>
 
 #include "autograd/grad_mode.h"
+#include "autograd/ops/batch_norm.h"
 #include "autograd/ops/elementwise.h"
 #include "autograd/ops/inplace.h"
 #include "autograd/ops/reduce.h"
@@ -71,24 +73,22 @@ Tensor BatchNorm::forward(const Tensor& x) {
               ShapeError, type_name(), ": input ", x.shape(), " has the wrong rank");
   NABLA_CHECK(x.size(1) == num_features_, ShapeError, type_name(), ": input ", x.shape(), " has ",
               x.size(1), " channels, expected ", num_features_);
-  Dims dims{0};
-  for (int64_t d = 2; d < x.dim(); ++d) dims.push_back(d);
   const int64_t count = x.numel() / num_features_;
 
-  Tensor mean_c, var_c;  // [C]
   if (is_training() || !options_.track_running_stats) {
     NABLA_CHECK(count > 1, ValueError, type_name(),
                 ": training needs more than one value per channel, got input ", x.shape());
-    mean_c = mean(x, dims);
-    var_c = var(x, dims, /*correction=*/0);
+    // The batch's statistics: one fused op (Note [fused batch norm]).
+    BatchNormResult result = batch_norm_training(x, weight_, bias_, options_.eps);
     if (is_training() && options_.track_running_stats) {
-      update_running_stats(detach(mean_c), detach(var_c), count);
+      update_running_stats(result.mean, result.var, count);
     }
-  } else {
-    mean_c = running_mean_;
-    var_c = running_var_;
+    return result.output;
   }
-  // y = (x - mean) / sqrt(var + eps) * weight + bias = x * scale + shift
+  // y = (x - mean) / sqrt(var + eps) * weight + bias = x * scale + shift, with the running
+  // statistics as constants.
+  const Tensor& mean_c = running_mean_;
+  const Tensor& var_c = running_var_;
   Tensor scale = rsqrt(add(var_c, options_.eps));
   if (weight_.defined()) scale = mul(scale, weight_);
   Tensor shift = neg(mul(mean_c, scale));

@@ -230,6 +230,13 @@ std::vector<OpCase> op_table() {
       {"index_add",
        {{3, 4}, {3, 3}},
        [row_index](const Inputs& x) { return index_add(x[0], 1, row_index, x[1]); }},
+      // Batch normalization with the batch's statistics, w.r.t. input, weight and bias.
+      {"batch_norm_training",
+       {{4, 3, 2, 2}, {3}, {3}},
+       [](const Inputs& x) { return batch_norm_training(x[0], x[1], x[2], 1e-5).output; }},
+      {"batch_norm_training 3-d",
+       {{5, 2, 3}, {2}, {2}},
+       [](const Inputs& x) { return batch_norm_training(x[0], x[1], x[2], 1e-5).output; }},
   };
 }
 
