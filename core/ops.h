@@ -69,6 +69,11 @@ Tensor softmax(const Tensor& x, int64_t dim, bool log);
 // ---- Linear algebra: 1-d, 2-d and batched operands with broadcast batch dims ----
 Tensor matmul(const Tensor& a, const Tensor& b);
 
+// ---- Decompositions (CPU, through LAPACK) ----
+// The eigenvalues, ascending, and eigenvectors (column j for eigenvalue j) of a symmetric matrix
+// [n, n], float32 or float64; only one triangle is read. Not differentiable.
+std::pair<Tensor, Tensor> eigh(const Tensor& a);
+
 // ---- Convolution and pooling, NCHW ----
 Shape conv2d_output_shape(const Shape& input, const Shape& weight, const Conv2dParams& p);
 Tensor conv2d(const Tensor& input, const Tensor& weight, const Conv2dParams& p);
