@@ -90,6 +90,9 @@ void add_flags(CLI::App& app, TrainConfig& c) {
   app.add_option("--width", c.width, "multiplies the model's hidden widths");
   app.add_option("--init", c.init, "default (PyTorch's), xavier or he");
 
+  app.add_flag("--whiten", c.whiten,
+               "fastnet: a fixed first layer that whitens 3x3 patches of the training images");
+
   app.add_option("--optimizer", c.optimizer, "any registered optimizer");
   app.add_option("--opt", c.optimizer_options, "an optimizer option, key=value (repeatable)");
   app.add_option("--lr", c.lr, "peak learning rate");

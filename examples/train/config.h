@@ -22,6 +22,7 @@ struct TrainConfig {
   std::string model = "cnn";
   double width = 1.0;
   std::string init = "default";
+  bool whiten = false;
   // Optimization
   std::string optimizer = "sgd";
   std::vector<std::string> optimizer_options;  // key=value

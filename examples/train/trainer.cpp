@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <iostream>
 #include <limits>
+#include <numeric>
 #include <sstream>
 
 #include "progress.h"
@@ -50,6 +51,9 @@ Tensor mirrored(const Tensor& x) {
                       arange(double(w - 1), -1.0, -1.0, {.dtype = kInt64, .device = x.device()}));
 }
 
+// Images whose 3x3 patches --whiten decorrelates.
+constexpr int64_t kWhiteningImages = 5000;
+
 // The flags that do not change what a run computes, so a resumed run may differ in them.
 bool changes_the_run(const std::string& flag) {
   static const std::vector<std::string> free = {"resume", "checkpoint", "checkpoint-steps",
@@ -79,12 +83,15 @@ Trainer::Trainer(const TrainConfig& config, nlohmann::json config_record)
                                               .image_size = data_.image_size,
                                               .width = config_.width});
   apply_init();
-  model_->to(device_);
   const Shape channel_shape = {1, int64_t(data_.mean.size()), 1, 1};
   std::vector<float> inverse_std;
   for (float s : data_.std) inverse_std.push_back(1.0f / s);
-  mean_ = to(from_vector(data_.mean, channel_shape), device_);
-  inverse_std_ = to(from_vector(inverse_std, channel_shape), device_);
+  mean_ = from_vector(data_.mean, channel_shape);
+  inverse_std_ = from_vector(inverse_std, channel_shape);
+  if (config_.whiten) whiten();
+  model_->to(device_);
+  mean_ = to(mean_, device_);
+  inverse_std_ = to(inverse_std_, device_);
   if (config_.eval_only) return;
 
   optimizer_ =
@@ -154,6 +161,19 @@ void Trainer::apply_init() {
     for (auto& [name, parameter] : module.named_parameters(/*recurse=*/false))
       if (name == "bias") nn::init::zeros_(parameter);
   });
+}
+
+void Trainer::whiten() {
+  auto* fastnet = dynamic_cast<nn::models::FastNet*>(model_.get());
+  NABLA_CHECK(fastnet != nullptr, ValueError, "--whiten: only fastnet has a whitening stem, not ",
+              config_.model);
+  // The first images as training sees them, less the augmentation: enough patches for a
+  // covariance of 27 dimensions many times over.
+  const int64_t count = std::min<int64_t>(kWhiteningImages, data_.train->size());
+  std::vector<int64_t> first(static_cast<size_t>(count));
+  std::iota(first.begin(), first.end(), int64_t{0});
+  const Tensor images = data::to_float(data_.train->get_batch(first).inputs);
+  fastnet->whiten_stem((images - mean_) * inverse_std_);
 }
 
 void Trainer::resume(const std::string& path) {

@@ -47,6 +47,8 @@ class Trainer {
 
   void build_schedule();
   void apply_init();
+  // --whiten: FastNet's stem becomes a fixed whitening of the training images' patches.
+  void whiten();
   void resume(const std::string& path);
   void save_checkpoint() const;
   EpochEnd train_epoch();

@@ -7,13 +7,17 @@
 #include "core/creation.h"
 #include "core/error.h"
 #include "core/generator.h"
+#include "core/ops.h"
 #include "nn/models/cnn.h"
 #include "nn/models/fastnet.h"
 #include "nn/models/mlp.h"
 #include "nn/models/registry.h"
 #include "nn/models/resnet.h"
+#include "nn/pooling.h"
+#include "testing.h"
 
 using namespace nabla;
+using namespace nabla::testing;
 namespace models = nabla::nn::models;
 
 TEST_CASE("parameter counts") {
@@ -76,4 +80,25 @@ TEST_CASE("an unknown model name lists the known ones") {
     CHECK(std::string(e.what()) ==
           "models::create: unknown model 'vgg'; known: cnn, fastnet, mlp, resnet18, resnet20");
   }
+}
+
+TEST_CASE("FastNet::whiten_stem: the stem's filters whiten 3x3 patches and stop training") {
+  manual_seed(4);
+  // Correlated images: a shared smooth component plus noise, so the patch covariance is far from
+  // the identity.
+  Tensor shared = nn::adaptive_avg_pool2d(randn({64, 1, 32, 32}), 16, 16);
+  Tensor images = shared * 3.0 + 0.3 * randn({64, 3, 16, 16});
+  models::FastNet net(models::ModelOptions{.width = 0.5});  // a stem of 16 filters
+  net.whiten_stem(images, /*eps=*/1e-6);
+  Tensor weight = net.named_parameters().front().second;
+  REQUIRE(weight.shape() == Shape{16, 3, 3, 3});
+  CHECK(!weight.requires_grad());
+  // Filters 8..15 are the negatives of 0..7.
+  CHECK(values(slice(weight, 0, 8, 16) + slice(weight, 0, 0, 8)) == std::vector<double>(216, 0.0));
+  // The first 8 filters' responses over every patch: uncorrelated, each of unit variance.
+  Tensor responses = core::conv2d(images, core::contiguous(slice(weight, 0, 0, 8)), {});
+  Tensor rows = reshape(permute(responses, {0, 2, 3, 1}), {-1, 8});
+  Tensor centered = rows - mean(rows, {0}, true);
+  Tensor covariance = matmul(transpose(centered, 0, 1), centered) / double(rows.size(0) - 1);
+  check_close(covariance, values(eye(8)), 2e-3);
 }
