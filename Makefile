@@ -8,8 +8,9 @@ BUILD := build
 ASAN_BUILD := build-asan
 FUZZ_BUILD := build-fuzz
 TRAIN := $(BUILD)/examples/nabla-train
-# The default recipe; override with `make train TRAIN_ARGS="--model resnet20 --epochs 30"`.
-TRAIN_ARGS ?= --dataset cifar10 --model cnn --epochs 10 --opt momentum=0.9 --opt nesterov=true
+# The default recipe (docs/training.md); flags after it override its values, as in
+# `make train TRAIN_ARGS="--config examples/recipes/cifar10-fast.json --epochs 20"`.
+TRAIN_ARGS ?= --config examples/recipes/cifar10-fast.json
 JOBS := $(shell nproc)
 SOURCE_DIRS := core autograd nn optim data quant hpo cuda examples tests bench tools
 
