@@ -2,6 +2,10 @@
 // transposed or sliced views that BLAS reads in place.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <array>
+#include <cmath>
+
 #include "nabla.h"
 #include "testing.h"
 
@@ -82,4 +86,35 @@ TEST_CASE("matmul: errors name both shapes") {
   CHECK_THROWS_AS(matmul(zeros({2, 2}, {.dtype = kInt64}), zeros({2, 2}, {.dtype = kInt64})),
                   DTypeError);
   CHECK_THROWS_AS(dot(zeros({2}), zeros({3})), ShapeError);
+}
+
+TEST_CASE("matmul: float32 products that threads split and that cross the GEMM's blocks") {
+  // Sizes that are not multiples of the register tile, a depth over one block, a width over one
+  // packed block, and every combination of transposed operands.
+  // One thread runs every product on the calling thread's kernel, whatever its size.
+  manual_seed(4);
+  const int threads = get_num_threads();
+  const std::vector<std::array<int64_t, 3>> sizes = {
+      {300, 70, 520}, {129, 33, 7}, {16, 144, 1024}, {8, 2100, 40}, {1, 1, 1}};
+  for (int t : {threads, 1}) {
+    set_num_threads(t);
+    for (auto [m, n, k] : sizes) {
+      for (bool ta : {false, true}) {
+        for (bool tb : {false, true}) {
+          INFO(t, " threads, ", m, "x", n, "x", k, " transposed a ", ta, " b ", tb);
+          Tensor a = ta ? transpose(randn({k, m}), 0, 1) : randn({m, k});
+          Tensor b = tb ? transpose(randn({n, k}), 0, 1) : randn({k, n});
+          std::vector<double> got = values(matmul(a, b));
+          std::vector<double> want = naive(contiguous(a), contiguous(b));
+          REQUIRE(got.size() == want.size());
+          double worst = 0;
+          for (size_t i = 0; i < got.size(); ++i)
+            worst = std::max(worst, std::abs(got[i] - want[i]));
+          // float32 rounding grows with the depth; entries are sums of k unit-variance products.
+          CHECK(worst <= 1e-5 * double(k) + 1e-6);
+        }
+      }
+    }
+  }
+  set_num_threads(threads);
 }
