@@ -1,6 +1,7 @@
 // CPU elementwise kernels: unary, binary and where, over any strides, with contiguous and
 // broadcast-scalar fast paths that the compiler vectorizes.
 #include <cmath>
+#include <cstdint>
 #include <type_traits>
 
 #include "core/cpu/cpu_backend.h"
@@ -180,24 +181,30 @@ void CpuBackend::where(const Tensor& cond, const Tensor& a, const Tensor& b, con
   visit_dtype(a.dtype(), "where", [&]<class T>() {
     cpu::for_each<4>({out, cond, a, b}, [](auto p, auto s, int64_t n) {
       T* o = reinterpret_cast<T*>(p[0]);
-      const bool* c = reinterpret_cast<const bool*>(p[1]);
+      // Read as bytes: GCC does not vectorize loads of bool.
+      const uint8_t* c = reinterpret_cast<const uint8_t*>(p[1]);
       const T* x = reinterpret_cast<const T*>(p[2]);
       const T* y = reinterpret_cast<const T*>(p[3]);
-      // Contiguous, and either side a broadcast scalar (ReLU's backward selects the gradient or
-      // 0): branch-free loops the compiler vectorizes.
-      if (s[0] == sizeof(T) && s[1] == sizeof(bool) && s[2] == sizeof(T) && s[3] == 0) {
-        const T yv = *y;
-        for (int64_t i = 0; i < n; ++i) o[i] = c[i] ? x[i] : yv;
-        return;
-      }
-      if (s[0] == sizeof(T) && s[1] == sizeof(bool) && s[2] == 0 && s[3] == sizeof(T)) {
-        const T xv = *x;
-        for (int64_t i = 0; i < n; ++i) o[i] = c[i] ? xv : y[i];
-        return;
-      }
-      if (s[0] == sizeof(T) && s[1] == sizeof(bool) && s[2] == sizeof(T) && s[3] == sizeof(T)) {
-        for (int64_t i = 0; i < n; ++i) o[i] = c[i] ? x[i] : y[i];
-        return;
+      // Contiguous, and either side maybe a broadcast scalar (ReLU's backward selects the
+      // gradient or 0). Both sides are read unconditionally, so that the selection compiles to
+      // vector blends instead of a branch per element (mispredicted on half of them).
+      if (s[0] == sizeof(T) && s[1] == sizeof(bool)) {
+        const int64_t step_x = s[2] == 0 ? 0 : 1, step_y = s[3] == 0 ? 0 : 1;
+        if ((s[2] == 0 || s[2] == sizeof(T)) && (s[3] == 0 || s[3] == sizeof(T))) {
+          if (step_x == 1 && step_y == 0) {
+            const T yv = *y;
+            for (int64_t i = 0; i < n; ++i) {
+              const T xv = x[i];
+              o[i] = c[i] != 0 ? xv : yv;
+            }
+          } else {
+            for (int64_t i = 0; i < n; ++i) {
+              const T xv = x[i * step_x], yv = y[i * step_y];
+              o[i] = c[i] != 0 ? xv : yv;
+            }
+          }
+          return;
+        }
       }
       for (int64_t i = 0; i < n; ++i) {
         bool c = *reinterpret_cast<const bool*>(p[1] + i * s[1]);

@@ -72,24 +72,27 @@ void max_pool2d_plane(const T* src, const PoolGeometry& g, const Pool2dParams& p
 template <class T>
 void max_pool2d_plane_2x2(const T* src, const PoolGeometry& g, T* out, int64_t* indices) {
   auto pick = [](T& best, int64_t& best_k, T v, int64_t k) {
-    bool take = v > best || (cpu::is_nan(v) && !cpu::is_nan(best));
+    // Bitwise, not short-circuit: a branch here would stop the vectorizer.
+    const bool take = (v > best) | (cpu::is_nan(v) & !cpu::is_nan(best));
     best = take ? v : best;
     best_k = take ? k : best_k;
   };
+  // Sizes in locals: the stores below could alias a PoolGeometry as far as the compiler knows.
+  const int64_t w = g.w, ow = g.ow;
   for (int64_t oi = 0; oi < g.oh; ++oi) {
-    const int64_t top = 2 * oi * g.w;
+    const int64_t top = 2 * oi * w;
     const T* r0 = src + top;
-    const T* r1 = r0 + g.w;
-    T* o = out + oi * g.ow;
-    int64_t* at = indices + oi * g.ow;
-    for (int64_t oj = 0; oj < g.ow; ++oj) {
+    const T* r1 = r0 + w;
+    T* o = out + oi * ow;
+    int64_t* at = indices + oi * ow;
+    for (int64_t oj = 0; oj < ow; ++oj) {
       T best = r0[2 * oj];
       int64_t k = 0;
       pick(best, k, r0[2 * oj + 1], 1);
       pick(best, k, r1[2 * oj], 2);
       pick(best, k, r1[2 * oj + 1], 3);
       o[oj] = best;
-      at[oj] = top + 2 * oj + (k & 1) + (k >> 1) * g.w;
+      at[oj] = top + 2 * oj + (k & 1) + (k >> 1) * w;
     }
   }
 }
