@@ -7,7 +7,7 @@
 //   col [Cg * KK, OH * OW] = im2col(x)
 //   forward:          out [Og, OH * OW]    = W [Og, Cg * KK] @ col
 //   backward data:    col = W^T @ grad_out, then col2im adds col back into grad_x
-//   backward weight:  grad_W [Og, Cg * KK] += grad_out @ col^T
+//   backward weight:  grad_W [Og, Cg * KK] += grad_out @ col^T (or its transpose, see below)
 #include "core/cpu/blas.h"
 #include "core/cpu/cpu_backend.h"
 #include "core/cpu/loops.h"
@@ -195,7 +195,12 @@ void CpuBackend::conv2d_backward_weight(const Tensor& input, const Tensor& grad_
     const T* x = input.data<T>();
     const T* gy = grad_out.data<T>();
     // Each thread sums its images' contributions into its own slot; the slots are added last.
+    // With fewer output channels than column rows (3x3 kernels), a slot holds the transpose,
+    // grad_W^T [Cg * KK, Og] += col @ grad_out^T: the GEMM then repacks the small grad_out
+    // rather than the column matrix, which halves the time of the narrow first layers.
     const int64_t size = grad_weight.numel();
+    const bool transposed = g.og() < g.col_rows();
+    const int64_t per_group = g.og() * g.col_rows();
     Tensor partial = zeros({omp_get_max_threads(), size}, {.dtype = input.dtype()});
     over_images(g, input.dtype(), [&](int64_t begin, int64_t end, Tensor& col, int slot) {
       T* gw = partial.data<T>() + slot * size;
@@ -207,9 +212,14 @@ void CpuBackend::conv2d_backward_weight(const Tensor& input, const Tensor& grad_
             im2col(g, xg, col.data<T>());
             cols = col.data<T>();
           }
-          cpu::gemm(CblasNoTrans, CblasTrans, g.og(), g.col_rows(), g.col_cols(), T(1),
-                    gy + (i * g.o + grp * g.og()) * g.col_cols(), g.col_cols(), cols, g.col_cols(),
-                    T(1), gw + grp * g.og() * g.col_rows(), g.col_rows());
+          const T* gyg = gy + (i * g.o + grp * g.og()) * g.col_cols();
+          if (transposed) {
+            cpu::gemm(CblasNoTrans, CblasTrans, g.col_rows(), g.og(), g.col_cols(), T(1), cols,
+                      g.col_cols(), gyg, g.col_cols(), T(1), gw + grp * per_group, g.og());
+          } else {
+            cpu::gemm(CblasNoTrans, CblasTrans, g.og(), g.col_rows(), g.col_cols(), T(1), gyg,
+                      g.col_cols(), cols, g.col_cols(), T(1), gw + grp * per_group, g.col_rows());
+          }
         }
       }
     });
@@ -217,8 +227,11 @@ void CpuBackend::conv2d_backward_weight(const Tensor& input, const Tensor& grad_
     const T* slots = partial.data<T>();
     const int64_t n_slots = partial.size(0);
     for (int64_t k = 0; k < size; ++k) {
+      // grad_W's element k is (group, o, r); a transposed slot holds it at (group, r, o).
+      const int64_t grp = k / per_group, o = (k % per_group) / g.col_rows(), r = k % g.col_rows();
+      const int64_t at = transposed ? grp * per_group + r * g.og() + o : k;
       T total = 0;
-      for (int64_t t = 0; t < n_slots; ++t) total += slots[t * size + k];
+      for (int64_t t = 0; t < n_slots; ++t) total += slots[t * size + at];
       gw[k] = total;
     }
   });

@@ -19,6 +19,7 @@ constexpr int64_t kNr = 32;    // columns: two 16-float vectors
 constexpr int64_t kKc = 256;   // depth of a block: a B panel (kKc x kNr, 32 KiB) stays in L1
 constexpr int64_t kMc = 128;   // rows of A per block (kMc x kKc, 128 KiB) stay in L2
 constexpr int64_t kNc = 2048;  // columns of B per packed block
+constexpr int64_t kMaxUnpackedRows = 32;  // see sgemm_avx512
 
 // Element (i, j) of op(X) for a row-major X with leading dimension ld.
 inline float at(const float* x, int64_t ld, bool trans, int64_t i, int64_t j) {
@@ -60,13 +61,19 @@ void pack_b(const float* b, int64_t ldb, bool trans, int64_t p0, int64_t kc, int
   }
 }
 
-// C[rows, cols] (rows <= kMr, cols <= kNr) = alpha * A_tile @ Bp + beta * C, reading C only
-// when beta is 1 (so that C may hold garbage otherwise). A is read in place, not packed: row r,
-// step p of the tile is a[r * row_stride + p * step], which covers A, its transpose and a
-// packed edge panel; the kMr rows are few enough for the prefetchers to follow.
+// C[rows, cols] (rows <= kMr, cols <= kNr) = alpha * A_tile @ B_tile + beta * C, reading C only
+// when beta is 1 (so that C may hold garbage otherwise). A is read in place: row r, step p of the
+// tile is a[r * row_stride + p * step], which covers A, its transpose and a packed edge panel;
+// the kMr rows are few enough for the prefetchers to follow. Step p of B's tile is the `cols`
+// values at b + p * b_stride: a packed panel (b_stride kNr) or B itself.
 __attribute__((target("avx512f"))) void tile(int64_t kc, const float* a, int64_t row_stride,
-                                             int64_t step, const float* bp, float* c, int64_t ldc,
-                                             int64_t rows, int64_t cols, float alpha, float beta) {
+                                             int64_t step, const float* b, int64_t b_stride,
+                                             float* c, int64_t ldc, int64_t rows, int64_t cols,
+                                             float alpha, float beta) {
+  const __mmask16 m0 = cols >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << cols) - 1);
+  const __mmask16 m1 = cols >= 32   ? __mmask16(0xFFFF)
+                       : cols <= 16 ? __mmask16(0)
+                                    : __mmask16((1u << (cols - 16)) - 1);
   const float* row[kMr];
 #pragma GCC unroll 8
   for (int64_t r = 0; r < kMr; ++r) row[r] = a + r * row_stride;
@@ -75,20 +82,16 @@ __attribute__((target("avx512f"))) void tile(int64_t kc, const float* a, int64_t
 #pragma GCC unroll 8
   for (int64_t r = 0; r < kMr; ++r) acc[r][0] = acc[r][1] = _mm512_setzero_ps();
   for (int64_t p = 0; p < kc; ++p) {
-    const __m512 b0 = _mm512_loadu_ps(bp), b1 = _mm512_loadu_ps(bp + 16);
+    const __m512 b0 = _mm512_maskz_loadu_ps(m0, b), b1 = _mm512_maskz_loadu_ps(m1, b + 16);
 #pragma GCC unroll 8
     for (int64_t r = 0; r < kMr; ++r) {
       const __m512 av = _mm512_set1_ps(row[r][p * step]);
       acc[r][0] = _mm512_fmadd_ps(av, b0, acc[r][0]);
       acc[r][1] = _mm512_fmadd_ps(av, b1, acc[r][1]);
     }
-    bp += kNr;
+    b += b_stride;
   }
   const __m512 va = _mm512_set1_ps(alpha);
-  const __mmask16 m0 = cols >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << cols) - 1);
-  const __mmask16 m1 = cols >= 32   ? __mmask16(0xFFFF)
-                       : cols <= 16 ? __mmask16(0)
-                                    : __mmask16((1u << (cols - 16)) - 1);
 #pragma GCC unroll 8
   for (int64_t r = 0; r < rows; ++r) {
     float* cr = c + r * ldc;
@@ -124,6 +127,9 @@ void sgemm_avx512(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, f
       for (int64_t j = 0; j < n; ++j) c[i * ldc + j] *= beta;
     beta = 1;
   }
+  // Packing B pays for itself when many row tiles reuse a panel; a product of few rows reads
+  // an untransposed B where it lies.
+  const bool pack = trans_b || m > kMaxUnpackedRows;
   thread_local std::vector<float> packed_a_edge, packed_b;
   const int64_t nc_max = std::min(kNc, (n + kNr - 1) / kNr * kNr);
   packed_b.resize(size_t(kKc * nc_max));
@@ -135,22 +141,24 @@ void sgemm_avx512(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, f
     for (int64_t p0 = 0; p0 < k; p0 += kKc) {
       const int64_t kc = std::min(kKc, k - p0);
       const float block_beta = p0 == 0 ? beta : 1.0f;
-      pack_b(b, ldb, trans_b, p0, kc, j0, nc, packed_b.data());
+      if (pack) pack_b(b, ldb, trans_b, p0, kc, j0, nc, packed_b.data());
       const int64_t full_rows = m / kMr * kMr;
       if (full_rows < m)
         pack_a_edge(a, lda, trans_a, full_rows, m - full_rows, p0, kc, packed_a_edge.data());
       for (int64_t i0 = 0; i0 < m; i0 += kMc) {
         const int64_t mc = std::min(kMc, m - i0);
         for (int64_t jr = 0; jr < nc; jr += kNr) {
-          const float* bp = packed_b.data() + jr * kc;
+          const float* bp = pack ? packed_b.data() + jr * kc : b + p0 * ldb + j0 + jr;
+          const int64_t b_stride = pack ? kNr : ldb;
           const int64_t cols = std::min(kNr, nc - jr);
           for (int64_t i = i0; i < i0 + mc; i += kMr) {
             float* ct = c + i * ldc + j0 + jr;
             if (i < full_rows) {
-              tile(kc, a + i * a_row + p0 * a_step, a_row, a_step, bp, ct, ldc, kMr, cols, alpha,
-                   block_beta);
+              tile(kc, a + i * a_row + p0 * a_step, a_row, a_step, bp, b_stride, ct, ldc, kMr, cols,
+                   alpha, block_beta);
             } else {
-              tile(kc, packed_a_edge.data(), 1, kMr, bp, ct, ldc, m - i, cols, alpha, block_beta);
+              tile(kc, packed_a_edge.data(), 1, kMr, bp, b_stride, ct, ldc, m - i, cols, alpha,
+                   block_beta);
             }
           }
         }
