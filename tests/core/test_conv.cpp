@@ -64,6 +64,9 @@ TEST_CASE("conv2d matches direct convolution over strides, padding, dilation and
       {{2, 4, 5, 5}, {6, 2, 3, 3}, params(1, 1, 1, 1, 1, 1, 2)},
       {{2, 4, 5, 5}, {4, 1, 3, 3}, params(2, 2, 1, 1, 1, 1, 4)},  // depthwise
       {{3, 5, 4, 4}, {2, 5, 1, 1}, params(1, 1, 0, 0, 1, 1, 1)},  // pointwise: no im2col
+      // "same" padding with a 5x3 kernel: im2col and col2im copy shifted planes
+      {{2, 2, 6, 5}, {3, 2, 5, 3}, params(1, 1, 2, 1, 1, 1, 1)},
+      {{1, 3, 2, 7}, {2, 3, 1, 5}, params(1, 1, 0, 2, 1, 1, 1)},
   };
   for (const Case& c : cases) {
     INFO("input ", c.input, " weight ", c.weight);
