@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <iostream>
+#include <map>
 
 #include "trainer.h"
 
@@ -99,9 +100,10 @@ int Trainer::evaluate_only() {
   std::string which = "its weights";
   auto take = [&](const std::string& group, const std::string& prefix, const std::string& label) {
     if (!checkpoint.groups.contains(group)) return false;
+    const std::map<std::string, Tensor> saved(checkpoint.groups.at(group).begin(),
+                                              checkpoint.groups.at(group).end());
     for (auto& [name, tensor] : weights)
-      for (const auto& [saved, value] : checkpoint.groups.at(group))
-        if (saved == prefix + name) tensor = value;
+      if (auto found = saved.find(prefix + name); found != saved.end()) tensor = found->second;
     which = label;
     return true;
   };
