@@ -5,6 +5,8 @@
 #include "optim/clip.h"
 #include "optim/early_stopping.h"
 #include "optim/ema.h"
+#include "optim/kfac.h"
+#include "optim/module_aware.h"
 #include "optim/optimizer.h"
 #include "optim/registry.h"
 #include "optim/sam.h"

@@ -20,7 +20,10 @@
   X(hypergradient)                   \
   X(exponentiated_gradient)          \
   X(sam)                             \
-  X(svrg)
+  X(svrg)                            \
+  X(shampoo)                         \
+  X(kfac)                            \
+  X(natural_gradient)
 
 namespace nabla::optim {
 

@@ -45,9 +45,26 @@ struct SignSgd {
 TEST_CASE("registry: every built-in optimizer is registered (registration is explicit)") {
   std::set<std::string> names;
   for (const optim::OptimizerInfo& info : optim::registered_optimizers()) names.insert(info.name);
-  CHECK(names == std::set<std::string>{"adadelta", "adagrad", "adam", "adam_hd", "adamax", "adamw",
-                                       "exponentiated_gradient", "lamb", "lars", "lion", "nadam",
-                                       "proximal", "radam", "rmsprop", "sam", "sgd", "sgd_hd",
+  CHECK(names == std::set<std::string>{"adadelta",
+                                       "adagrad",
+                                       "adam",
+                                       "adam_hd",
+                                       "adamax",
+                                       "adamw",
+                                       "exponentiated_gradient",
+                                       "kfac",
+                                       "lamb",
+                                       "lars",
+                                       "lion",
+                                       "nadam",
+                                       "natural_gradient",
+                                       "proximal",
+                                       "radam",
+                                       "rmsprop",
+                                       "sam",
+                                       "sgd",
+                                       "sgd_hd",
+                                       "shampoo",
                                        "svrg"});
 }
 
