@@ -16,6 +16,8 @@
 
 namespace nabla::optim {
 
+// The driver both share; a subclass supplies precondition(). Its options must include lr,
+// momentum, weight_decay and kl_clip, which the shared step reads by name.
 class LayerCurvatureOptimizer : public Optimizer, public ModuleAware {
  public:
   void attach(nn::Module& model) override;
@@ -26,7 +28,6 @@ class LayerCurvatureOptimizer : public Optimizer, public ModuleAware {
   std::vector<std::string> tracked_weights() const;
 
  protected:
-  // Options every subclass has, read by name: lr, momentum, weight_decay, kl_clip.
   using Optimizer::Optimizer;
 
   // One tracked layer in this step.

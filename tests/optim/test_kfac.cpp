@@ -462,4 +462,16 @@ TEST_CASE("kfac: without layers, or in eval mode, it steps as SGD with momentum"
   optimizer->step(closure_for(*net.model, inputs(), targets()));
   CHECK_FALSE(optimizer->state("fc.weight")->find("factor_a").defined());
   CHECK(optimizer->state("fc.weight")->find("momentum_buffer").defined());
+
+  // Detached, it tracks nothing; destroyed, its hooks stay on the model but record nothing.
+  auto& layered = dynamic_cast<optim::LayerCurvatureOptimizer&>(*optimizer);
+  layered.detach();
+  CHECK(layered.tracked_weights().empty());
+  auto gone = optim::create("kfac", net.model->named_parameters());
+  optim::attach_model(*gone, *net.model);
+  gone.reset();
+  net.model->train();
+  net.model->zero_grad();
+  backward(batch_loss(*net.model, inputs(), targets()));
+  CHECK(net.fc->weight().grad().defined());
 }
