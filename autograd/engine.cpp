@@ -172,6 +172,7 @@ void backward(const Tensor& root, const Tensor& grad, bool retain_graph, bool cr
   std::vector<autograd::Edge> roots;
   std::vector<Tensor> root_grads;
   autograd::prepare_roots({root}, {grad}, "backward", roots, root_grads);
+  create_graph = create_graph || CreateGraphGuard::is_enabled();
   autograd::run_backward(roots, root_grads, retain_graph || create_graph, create_graph, nullptr);
 }
 

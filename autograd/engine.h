@@ -10,10 +10,10 @@ namespace nabla {
 
 // Accumulates d(root)/d(leaf) into every leaf's grad(). `grad` is d(loss)/d(root); it may be
 // left out for a one-element root. The graph's saved tensors are freed afterwards unless
-// retain_graph (default: create_graph) is set; create_graph records the backward pass itself,
-// so the gradients can be differentiated again. Note that a leaf's grad() then holds a graph
-// that holds the leaf: a reference cycle, freed only by resetting grad() (prefer
-// autograd::grad for higher-order gradients).
+// retain_graph (default: create_graph) is set; create_graph (or a CreateGraphGuard in scope)
+// records the backward pass itself, so the gradients can be differentiated again. Note that a
+// leaf's grad() then holds a graph that holds the leaf: a reference cycle, freed only by
+// resetting grad() (prefer autograd::grad for higher-order gradients).
 void backward(const Tensor& root, const Tensor& grad = Tensor(), bool retain_graph = false,
               bool create_graph = false);
 

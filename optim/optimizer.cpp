@@ -170,23 +170,47 @@ bool Optimizer::gradients_finite() const {
                      [](const auto& t) { return std::isfinite(t.second.item()); });
 }
 
+void Optimizer::update_group(ParamGroup&) {
+  throw Error(detail::concat(rule_name_,
+                             ": update_group is not implemented; an optimizer "
+                             "overrides it or closure_step"));
+}
+
 bool Optimizer::apply_update() {
   bool skip = skip_nonfinite_ && !gradients_finite();
   if (!skip) {
     NoGradGuard no_grad;
     for (ParamGroup& g : groups_) update_group(g);
   }
-  last_step_skipped_ = skip;
-  ++(skip ? skipped_steps_ : steps_);
   return !skip;
+}
+
+void Optimizer::count_step(bool skipped) {
+  last_step_skipped_ = skipped;
+  ++(skipped ? skipped_steps_ : steps_);
+}
+
+void Optimizer::set_oracle(std::unique_ptr<GradientOracle> oracle) {
+  NABLA_CHECK(!oracle || !drives_closure(), ValueError, rule_name_, ": cannot take the oracle ",
+              oracle->name(), ", because ", rule_name_, " runs the closure itself");
+  oracle_ = std::move(oracle);
 }
 
 StepResult Optimizer::step() {
   NABLA_CHECK(!oracle_, ValueError, name(), ": step() needs a closure, because ", oracle_->name(),
               " evaluates the loss itself; call step(closure)");
+  NABLA_CHECK(!drives_closure(), ValueError, name(), ": step() needs a closure, because ", name(),
+              " evaluates the loss and its gradients itself (line search or curvature); call "
+              "step(closure) with a closure that calls backward(loss) and returns loss");
   StepResult result;
   result.skipped = !apply_update();
+  count_step(result.skipped);
   return result;
+}
+
+ClosureStep Optimizer::closure_step(const Closure& closure) {
+  Tensor loss = oracle_ ? oracle_->gradients(*this, closure) : closure();
+  return {loss, !apply_update()};
 }
 
 StepResult Optimizer::step(const Closure& closure) {
@@ -199,8 +223,10 @@ StepResult Optimizer::step(const Closure& closure) {
     GradModeGuard grad_on(true);
     return closure();
   };
-  result.loss = oracle_ ? oracle_->gradients(*this, counted) : counted();
-  result.skipped = !apply_update();
+  ClosureStep done = closure_step(counted);
+  result.loss = done.loss;
+  result.skipped = done.skipped;
+  count_step(done.skipped);
   return result;
 }
 

@@ -1,7 +1,9 @@
 // optim::Optimizer: the driver every optimizer shares. It owns the parameter groups and their
 // options, per-parameter state keyed by parameter name, step() and step(closure), the skipping of
 // steps with non-finite gradients, and state dicts. An update rule (optim/rule.h) supplies only
-// the math; a gradient oracle (SAM, SVRG) decides where and how often the closure runs.
+// the math; a gradient oracle (SAM, SVRG) decides where and how often the closure runs; an
+// optimizer that drives the closure itself (line searches, curvature products) overrides
+// closure_step.
 #pragma once
 
 #include <cstdint>
@@ -36,6 +38,12 @@ struct StepResult {
   Tensor loss;  // what the closure returned at the weights the step started from
   int64_t closure_calls = 0;
   bool skipped = false;  // a gradient was not finite, so nothing changed
+};
+
+// What one step of an optimizer that drives the closure itself reports (Optimizer::closure_step).
+struct ClosureStep {
+  Tensor loss;           // at the weights the step started from
+  bool skipped = false;  // nothing changed (a non-finite gradient, say)
 };
 
 // Decides at which weights the closure runs, and how often, and leaves in each parameter's grad()
@@ -79,7 +87,8 @@ class Optimizer {
 
   // ---- Stepping ----
   void zero_grad(bool set_to_none = true);
-  // Updates from the gradients already in place; a rule whose oracle needs a closure refuses.
+  // Updates from the gradients already in place; an optimizer that needs a closure (its oracle's,
+  // or its own: drives_closure()) refuses.
   StepResult step();
   StepResult step(const Closure& closure);
   // Whether a step with a non-finite gradient is skipped (the default) rather than applied.
@@ -99,7 +108,8 @@ class Optimizer {
   // Moves the state (not the parameters: the model moves those) to `device`.
   void to(Device device);
 
-  void set_oracle(std::unique_ptr<GradientOracle> oracle) { oracle_ = std::move(oracle); }
+  // An optimizer that drives the closure itself takes no oracle (a ValueError).
+  void set_oracle(std::unique_ptr<GradientOracle> oracle);
   GradientOracle* oracle() const { return oracle_.get(); }
 
  protected:
@@ -107,14 +117,28 @@ class Optimizer {
             const OptionMap& options);
   // A ValueError when `options` (complete and typed) are not valid for the rule.
   virtual void validate(const OptionMap& options) const = 0;
-  // Updates the parameters of `group` that have gradients; runs under NoGradGuard.
-  virtual void update_group(ParamGroup& group) = 0;
+  // Updates the parameters of `group` that have gradients; runs under NoGradGuard. The default
+  // implementation's closure_step calls it; an optimizer that overrides closure_step need not.
+  virtual void update_group(ParamGroup& group);
   State& state_of(const std::string& name) { return state_[name]; }
+
+  // ---- Optimizers that drive the closure themselves (Note [closure-driven steps]) ----
+  // True for an optimizer that overrides closure_step; then step() without a closure is refused.
+  virtual bool drives_closure() const { return false; }
+  // One step. `closure` clears the gradients, runs the user's closure with grad mode on and is
+  // counted in StepResult::closure_calls; call it as often as the method needs. The driver counts
+  // the step (steps(), skipped_steps(), last_step_skipped()) from the result. The default runs
+  // the oracle or the closure once, then update_group on every group.
+  virtual ClosureStep closure_step(const Closure& closure);
+  // Whether a non-finite gradient should skip the step (set_skip_nonfinite), and whether every
+  // gradient in place is finite.
+  bool skip_nonfinite() const { return skip_nonfinite_; }
+  bool gradients_finite() const;
 
  private:
   // Checks the gradients, then updates every group; false when the step was skipped.
   bool apply_update();
-  bool gradients_finite() const;
+  void count_step(bool skipped);
   size_t group_index(size_t group, const char* method) const;
 
   std::string rule_name_;
@@ -128,6 +152,15 @@ class Optimizer {
   int64_t skipped_steps_ = 0;
   bool last_step_skipped_ = false;
 };
+
+// Note [closure-driven steps]
+// Newton, BFGS, L-BFGS and Hessian-free methods evaluate the loss several times per step (line
+// searches) or differentiate the gradients again (Hessian-vector products, see optim/curvature.h),
+// so evaluating the closure once and then updating does not fit them. They override
+// drives_closure() and closure_step(); step(closure) hands them the counting closure and counts
+// the step, and step() refuses. Their state must still live in per-parameter State (or in group
+// options), so that state_dict() holds it: a vector over all parameters is kept as one slice per
+// parameter (optim/param_vector.h).
 
 // Names a plain parameter list by position: "0", "1", ... starting at `first`.
 NamedTensors numbered(const std::vector<Tensor>& params, int64_t first = 0);

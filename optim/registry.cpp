@@ -17,6 +17,8 @@ const char* name(Family family) {
       return "trust_ratio";
     case Family::simplex:
       return "simplex";
+    case Family::second_order:
+      return "second_order";
   }
   return "?";
 }

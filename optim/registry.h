@@ -17,11 +17,12 @@ namespace nabla::optim {
 // How an optimizer's step scales with the gradient, which sets sensible learning rates (for HPO)
 // and step budgets (for the conformance suite).
 enum class Family : uint8_t {
-  gradient,     // a multiple of the gradient: SGD and its kin
-  adaptive,     // rescaled per coordinate by gradient statistics: Adam, RMSprop, AdaGrad...
-  sign,         // a fixed size per coordinate: Lion
-  trust_ratio,  // rescaled per tensor by |w| / |update|: LARS, LAMB
-  simplex,      // keeps each tensor on the probability simplex: exponentiated gradient
+  gradient,      // a multiple of the gradient: SGD and its kin
+  adaptive,      // rescaled per coordinate by gradient statistics: Adam, RMSprop, AdaGrad...
+  sign,          // a fixed size per coordinate: Lion
+  trust_ratio,   // rescaled per tensor by |w| / |update|: LARS, LAMB
+  simplex,       // keeps each tensor on the probability simplex: exponentiated gradient
+  second_order,  // curvature-scaled steps driven by the closure: Newton, BFGS, L-BFGS
 };
 const char* name(Family family);
 

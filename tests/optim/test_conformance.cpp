@@ -32,17 +32,20 @@ int64_t budget(optim::Family family, const std::string& problem) {
         {Family::adaptive, 4000},
         {Family::sign, 4000},
         {Family::trust_ratio, 4000},
-        {Family::simplex, 2000}}},
+        {Family::simplex, 2000},
+        {Family::second_order, 100}}},
       {"rosenbrock",
        {{Family::gradient, 20000},
         {Family::adaptive, 10000},
         {Family::sign, 10000},
-        {Family::trust_ratio, 20000}}},
+        {Family::trust_ratio, 20000},
+        {Family::second_order, 500}}},
       {"logistic_regression",
        {{Family::gradient, 3000},
         {Family::adaptive, 3000},
         {Family::sign, 3000},
-        {Family::trust_ratio, 3000}}},
+        {Family::trust_ratio, 3000},
+        {Family::second_order, 500}}},
   };
   return budgets.at(problem).at(family);
 }
