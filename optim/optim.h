@@ -5,6 +5,7 @@
 #include "optim/clip.h"
 #include "optim/early_stopping.h"
 #include "optim/ema.h"
+#include "optim/hessian_free.h"
 #include "optim/kfac.h"
 #include "optim/module_aware.h"
 #include "optim/optimizer.h"

@@ -23,7 +23,9 @@
   X(svrg)                            \
   X(shampoo)                         \
   X(kfac)                            \
-  X(natural_gradient)
+  X(natural_gradient)                \
+  X(hessian_free)                    \
+  X(adahessian)
 
 namespace nabla::optim {
 

@@ -46,12 +46,14 @@ TEST_CASE("registry: every built-in optimizer is registered (registration is exp
   std::set<std::string> names;
   for (const optim::OptimizerInfo& info : optim::registered_optimizers()) names.insert(info.name);
   CHECK(names == std::set<std::string>{"adadelta",
+                                       "adahessian",
                                        "adagrad",
                                        "adam",
                                        "adam_hd",
                                        "adamax",
                                        "adamw",
                                        "exponentiated_gradient",
+                                       "hessian_free",
                                        "kfac",
                                        "lamb",
                                        "lars",
