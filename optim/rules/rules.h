@@ -21,6 +21,9 @@
   X(exponentiated_gradient)          \
   X(sam)                             \
   X(svrg)                            \
+  X(newton)                          \
+  X(bfgs)                            \
+  X(lbfgs)                           \
   X(shampoo)                         \
   X(kfac)                            \
   X(natural_gradient)                \
