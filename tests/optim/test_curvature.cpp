@@ -1,5 +1,5 @@
 // Curvature through an ordinary closure: differentiable gradients and Hessian-vector products
-// against an explicit Hessian in float64, and the driver's refusals for closure-driven optimizers.
+// against an explicit Hessian in float64.
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -12,7 +12,6 @@
 #include "core/tensor_impl.h"
 #include "fixtures.h"
 #include "optim/curvature.h"
-#include "optim/registry.h"
 #include "problems.h"
 #include "testing.h"
 
@@ -92,15 +91,4 @@ TEST_CASE("differentiable_gradients: a gradient constant in the parameters has a
   });
   optim::ParamVector hv = optim::hessian_vector_product(g, {from_vector<double>({1.0, 1.0})});
   CHECK(values(hv[0]) == std::vector<double>{0.0, 0.0});
-}
-
-TEST_CASE("closure-driven optimizers: step() without a closure and oracles are refused") {
-  for (const char* name : {"newton", "bfgs", "lbfgs"}) {
-    CAPTURE(name);
-    optim::NamedTensors p = quadratic().start();
-    auto optimizer = optim::create(name, p);
-    std::string message = error_of([&] { optimizer->step(); });
-    CHECK(message.find(std::string(name) + ": step() needs a closure") == 0);
-    CHECK_THROWS_AS(optim::create("sam", p, {{"base", name}}), ValueError);
-  }
 }
