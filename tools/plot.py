@@ -8,6 +8,10 @@ Writes into the --out folder, each name led by "PREFIX-" when --prefix is given:
     accuracy-epoch.png  loss-epoch.png   train (dotted), validation (solid, when the run held
     accuracy-time.png   loss-time.png    one out) and test (dashed) curves; --splits picks some
     lr-step.png                          the learning rate of every step
+With --per-step, the curves come from the step records instead (full-batch runs, where a step
+is the unit of progress): the loss and accuracy each step started from (dotted) and the test
+values where a step record holds them (dashed), against the step and against the time:
+    loss-step.png  loss-step-time.png  accuracy-step.png  accuracy-step-time.png
 One colour per log; its label is the file name without .jsonl, or the matching --label.
 """
 
@@ -126,6 +130,34 @@ def plot_metric(runs, metric, splits, x_field, x_label, title, out, name):
     save(figure, out, name)
 
 
+def plot_step_metric(runs, metric, x_field, x_label, log_y, title, out, name):
+    """One axes from the step records: the training value (dotted) and the test value (dashed)."""
+    figure, axes = plt.subplots(figsize=(8, 5))
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    shown = []
+    for index, run in enumerate(runs):
+        colour = colours[index % len(colours)]
+        for field, style, split in ((metric, ":", "train"), (f"test_{metric}", "--", "test")):
+            xs, ys = curve(run.steps, x_field, field)
+            if not xs:
+                continue
+            axes.plot(xs, ys, linestyle=style, color=colour, marker="." if len(xs) < 30 else None)
+            if split not in shown:
+                shown.append(split)
+    handles = [Line2D([], [], color=colours[i % len(colours)], label=run.label)
+               for i, run in enumerate(runs)]
+    handles += [Line2D([], [], color="black", linestyle=style, label=split)
+                for split, style in (("train", ":"), ("test", "--")) if split in shown]
+    axes.legend(handles=handles, loc="best", fontsize="small")
+    if log_y:
+        axes.set_yscale("log")
+    axes.set_xlabel(x_label)
+    axes.set_ylabel("accuracy (%)" if metric == "accuracy" else "loss")
+    axes.set_title(title)
+    axes.grid(alpha=0.3)
+    save(figure, out, name)
+
+
 def plot_lr(runs, title, out, name):
     figure, axes = plt.subplots(figsize=(8, 5))
     lrs = []
@@ -157,6 +189,9 @@ def parse_arguments():
     parser.add_argument("--splits", default="train,val,test",
                         help="which curves to draw, of train, val and test (default: all three; "
                         "those a log lacks are skipped)")
+    parser.add_argument("--per-step", action="store_true",
+                        help="draw the step records against step and time instead of the epochs")
+    parser.add_argument("--log-loss", action="store_true", help="with --per-step, draw the loss on a log scale")
     args = parser.parse_args()
     args.splits = args.splits.split(",")
     for split in args.splits:
@@ -180,6 +215,14 @@ def main():
     prefix = args.prefix + "-" if args.prefix and not args.prefix.endswith("-") else args.prefix
     config = runs[0].config
     title = args.title or f"{config.get('dataset', '')} {config.get('model', '')}".strip()
+    if args.per_step:
+        for metric in ("accuracy", "loss"):
+            log_y = args.log_loss and metric == "loss"
+            plot_step_metric(runs, metric, "step", "step", log_y, title, args.out,
+                             f"{prefix}{metric}-step.png")
+            plot_step_metric(runs, metric, "time", "time in steps (s)", log_y, title, args.out,
+                             f"{prefix}{metric}-step-time.png")
+        return 0
     for metric in ("accuracy", "loss"):
         plot_metric(runs, metric, args.splits, "epoch", "epoch", title, args.out,
                     f"{prefix}{metric}-epoch.png")

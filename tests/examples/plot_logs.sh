@@ -1,6 +1,6 @@
 #!/bin/bash
-# tools/plot.py draws every curve of a nabla-train log, and names the file and the line of a log
-# it cannot read.
+# tools/plot.py draws every curve of a nabla-train log, per epoch and per step, and names the file
+# and the line of a log it cannot read.
 # Usage: plot_logs.sh PYTHON PLOT_PY NABLA_TRAIN WORK_DIR
 set -euo pipefail
 python=$1 plot=$2 train=$3 work=$4
@@ -11,6 +11,10 @@ rm -rf "$work" && mkdir -p "$work" && cd "$work"
 "$python" "$plot" run.jsonl --label "an MLP" --out plots --prefix mlp
 for name in accuracy-epoch loss-epoch accuracy-time loss-time lr-step; do
   [ "$(head -c 4 "plots/mlp-$name.png" | tail -c 3)" = PNG ] || { echo "no plots/mlp-$name.png"; exit 1; }
+done
+"$python" "$plot" run.jsonl --per-step --log-loss --out plots --prefix steps
+for name in accuracy-step accuracy-step-time loss-step loss-step-time; do
+  [ "$(head -c 4 "plots/steps-$name.png" | tail -c 3)" = PNG ] || { echo "no plots/steps-$name.png"; exit 1; }
 done
 
 expect_error() {  # expect_error PATTERN LOG...: exit code 2 and PATTERN on stderr
