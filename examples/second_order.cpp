@@ -288,42 +288,53 @@ RunResult run(const std::string& task, const Setup& setup, const Data& data, con
              .dump()
       << "\n";
 
+  // Record k describes the weights after k steps, at the seconds those steps took: their loss
+  // and accuracy on the training set (from the closure of step k + 1, which evaluates them
+  // anyway, or at the end), the test set's every eval_every steps, and what step k did (its
+  // closure calls, the optimizer's own scalars such as damping or CG iterations).
   Clock clock;
+  nlohmann::json last_step = nlohmann::json::object();
+  auto write_record = [&](int64_t after, double seconds, const Evaluation& train,
+                          const std::optional<Evaluation>& test) {
+    nlohmann::json record = {{"type", "step"},
+                             {"epoch", 1},
+                             {"step", after},
+                             {"loss", train.loss},
+                             {"accuracy", train.accuracy},
+                             {"time", seconds},
+                             {"lr", optimizer->lr()}};
+    record.update(last_step);
+    if (test) {
+      record["test_loss"] = test->loss;
+      record["test_accuracy"] = test->accuracy;
+    }
+    log << record.dump() << "\n";
+  };
   for (int64_t step = 1; step <= iterations; ++step) {
+    std::optional<Evaluation> test;
+    if ((step - 1) % c.eval_every == 0) test = evaluate(*model, data.test);
+    const double seconds_before = clock.seconds();
     Tensor logits;
     clock.start();
     optim::StepResult result = take_step(*optimizer, *model, data.train, logits);
     clock.stop();
+    const Evaluation start = evaluate(logits, data.train.y);  // of the weights before the step
     r.iterations = step;
     r.closure_calls += result.closure_calls;
-    const Evaluation batch = evaluate(logits, data.train.y);
-    nlohmann::json record = {{"type", "step"},
-                             {"epoch", 1},
-                             {"step", step},
-                             {"loss", batch.loss},
-                             {"accuracy", batch.accuracy},
-                             {"time", clock.seconds()},
-                             {"lr", optimizer->lr()},
-                             {"closure_calls", result.closure_calls}};
-    // The optimizer's own numbers (damping, CG iterations, history length), from its state.
-    if (const optim::State* state = optimizer->state(optimizer->named_parameters()[0].first))
-      for (const auto& [scalar, value] : state->scalars()) record["state"][scalar] = value;
-    if (!std::isfinite(batch.loss)) {
+    if (!std::isfinite(start.loss)) {
       r.status = "diverged at step " + std::to_string(step);
-      log << record.dump() << "\n";
       break;
     }
-    if (step == 1 || step % c.eval_every == 0 || step == iterations) {
-      const Evaluation test = evaluate(*model, data.test);
-      record["test_loss"] = test.loss;
-      record["test_accuracy"] = test.accuracy;
-    }
-    log << record.dump() << "\n";
+    write_record(step - 1, seconds_before, start, test);
+    last_step = {{"closure_calls", result.closure_calls}};
+    if (const optim::State* state = optimizer->state(optimizer->named_parameters()[0].first))
+      for (const auto& [scalar, value] : state->scalars()) last_step["state"][scalar] = value;
   }
   r.seconds = clock.seconds();
   r.train = evaluate(*model, data.train);
   r.test = evaluate(*model, data.test);
   r.state_bytes = state_bytes(*optimizer);
+  if (r.status == "completed") write_record(r.iterations, r.seconds, r.train, r.test);
   log << nlohmann::json{{"type", "end"},
                         {"stopped", r.status == "completed" ? "completed" : "diverged"},
                         {"step", r.iterations},
@@ -377,9 +388,9 @@ std::string draw_plots(const Config& c, const std::vector<RunResult>& results) {
   const fs::path plots = fs::path(c.out) / "plots";
   fs::create_directories(plots);
   std::string note =
-      "In plots/, for each task: the training loss (dotted, of the weights each step started "
-      "from) and the test loss (dashed) against iterations (`<task>-loss-step.png`) and against "
-      "the seconds spent in steps (`<task>-loss-step-time.png`), and the same for the accuracy.";
+      "In plots/, for each task: the training loss (dotted) and the test loss (dashed) of the "
+      "weights after each step, against iterations (`<task>-loss-step.png`) and against the "
+      "seconds spent in steps (`<task>-loss-step-time.png`), and the same for the accuracy.";
   for (const std::string& task : c.tasks) {
     std::vector<std::string> argv = {python,       c.plot_script,
                                      "--per-step", "--log-loss",

@@ -9,8 +9,8 @@ Writes into the --out folder, each name led by "PREFIX-" when --prefix is given:
     accuracy-time.png   loss-time.png    one out) and test (dashed) curves; --splits picks some
     lr-step.png                          the learning rate of every step
 With --per-step, the curves come from the step records instead (full-batch runs, where a step
-is the unit of progress): the loss and accuracy each step started from (dotted) and the test
-values where a step record holds them (dashed), against the step and against the time:
+is the unit of progress): each record's training loss and accuracy (dotted) and its test values
+where it holds them (dashed), against the step and against the time:
     loss-step.png  loss-step-time.png  accuracy-step.png  accuracy-step-time.png
 One colour per log; its label is the file name without .jsonl, or the matching --label.
 """
