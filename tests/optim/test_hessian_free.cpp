@@ -196,6 +196,19 @@ TEST_CASE("hessian_free: the damping follows the reduction ratio") {
   for (int i = 0; i < 3; ++i) optimizer->step(closure_of(quadratic));
   CHECK(optimizer->state("0")->scalars().at("damping") ==
         doctest::Approx(2.0 / (1.5 * 1.5 * 1.5)).epsilon(1e-12));
+  // Likewise with a learning rate per group, where the model's prediction for the step
+  // (0.5 d_u, d_v) takes its own curvature product.
+  Tensor u = from_vector<double>({1, -1}).requires_grad_();
+  Tensor v = from_vector<double>({2, 0.5}).requires_grad_();
+  auto coupled = [&] {
+    Tensor w = cat({u, v});
+    return 0.5 * sum(w * matmul(a, w));
+  };
+  auto grouped = optim::create("hessian_free", {{"u", u}}, {{"damping", 2.0}, {"lr", 0.5}});
+  grouped->add_param_group(optim::NamedTensors{{"v", v}}, {{"lr", 1.0}});
+  for (int i = 0; i < 3; ++i) grouped->step(closure_of(coupled));
+  CHECK(grouped->state("v")->scalars().at("damping") ==
+        doctest::Approx(2.0 / (1.5 * 1.5 * 1.5)).epsilon(1e-12));
 
   // sqrt(1 + y^2) from y = 3: the undamped Newton step -y (1 + y^2) overshoots far past the
   // minimum, the loss rises (rho < 0), so lambda grows, and the line search still lowers it.
