@@ -52,6 +52,11 @@ Tensor mirrored(const Tensor& x) {
                       arange(double(w - 1), -1.0, -1.0, {.dtype = kInt64, .device = x.device()}));
 }
 
+// Thrown from the training closure, before backward, when the loss is not finite.
+struct NonFiniteLoss {
+  double value;
+};
+
 // Images whose 3x3 patches --whiten decorrelates.
 constexpr int64_t kWhiteningImages = 5000;
 
@@ -87,10 +92,14 @@ Trainer::Trainer(const TrainConfig& config, nlohmann::json config_record)
   inverse_std_ = to(inverse_std_, device_);
   if (config_.eval_only) return;
 
-  optimizer_ =
-      optim::create(config_.optimizer, model_->named_parameters(),
-                    with_key_values({{"lr", config_.lr}, {"weight_decay", config_.weight_decay}},
-                                    config_.optimizer_options, "--opt"));
+  optim::OptionMap options{{"lr", config_.lr}};
+  // Line-search methods (L-BFGS, BFGS, Newton) take no weight decay.
+  if (has_option(optim::optimizer_registry().find(config_.optimizer).options, "weight_decay"))
+    options.insert_or_assign("weight_decay", config_.weight_decay);
+  optimizer_ = optim::create(config_.optimizer, model_->named_parameters(),
+                             with_key_values(options, config_.optimizer_options, "--opt"));
+  // K-FAC and the natural gradient read the layers' inputs and output gradients through hooks.
+  optim::attach_model(*optimizer_, *model_);
   loader_.emplace(data_.train, data::LoaderOptions{.batch_size = config_.batch_size,
                                                    .shuffle = true,
                                                    .num_workers = config_.workers,
@@ -185,6 +194,8 @@ std::string Trainer::describe_run() const {
        << (data_.validation ? "early stopping and the plateau schedule watch the validation loss"
                             : "early stopping and the plateau schedule watch the TEST loss (pass "
                               "--validation 0.1 to hold out a validation split)");
+  if (!optimizer_->has_option("weight_decay") && config_.weight_decay != 0)
+    os << "\n" << optimizer_->name() << " has no weight decay: --weight-decay is not used";
   return os.str();
 }
 
@@ -221,15 +232,36 @@ Trainer::EpochEnd Trainer::train_epoch() {
   int64_t images = 0;
   for (const data::Batch& batch : *loader_) {
     Tensor inputs = normalized(batch.inputs), targets = to(batch.targets, device_);
-    optimizer_->zero_grad();
-    Tensor logits = (*model_)(inputs);
-    Tensor loss = nn::cross_entropy(logits, targets, {.label_smoothing = config_.label_smoothing});
-    double loss_value = loss.item();
-    if (position_.step + 1 == config_.inject_nan)
-      loss_value = std::numeric_limits<double>::quiet_NaN();
-    if (!std::isfinite(loss_value)) {
+    // The closure's first run, at the weights the step starts from, is the one the logs report;
+    // optimizers with line searches or curvature products run it again.
+    Tensor logits;
+    double loss_value = 0, grad_norm = 0;
+    const optim::Closure closure = [&] {
+      const bool first = !logits.defined();
+      Tensor out = (*model_)(inputs);
+      Tensor loss = nn::cross_entropy(out, targets, {.label_smoothing = config_.label_smoothing});
+      if (first) {
+        loss_value = loss.item();
+        if (position_.step + 1 == config_.inject_nan)
+          loss_value = std::numeric_limits<double>::quiet_NaN();
+        // Leaving the step before backward keeps the weights and the optimizer state as they
+        // were. Later runs, at trial weights, leave a non-finite loss to the optimizer.
+        if (!std::isfinite(loss_value)) throw NonFiniteLoss{loss_value};
+        logits = detach(out);
+      }
+      backward(loss);
+      if (config_.clip_norm > 0) {
+        const double norm = optim::clip_grad_norm(parameters, config_.clip_norm);
+        if (first) grad_norm = norm;
+      }
+      return loss;
+    };
+    const double lr = optimizer_->lr();
+    try {
+      optimizer_->step(closure);
+    } catch (const NonFiniteLoss& error) {
       bar.finish();
-      std::cerr << "nabla-train: the loss is " << loss_value << " at epoch " << position_.epoch + 1
+      std::cerr << "nabla-train: the loss is " << error.value << " at epoch " << position_.epoch + 1
                 << ", step " << position_.batch + 1 << " of " << steps_per_epoch_ << " (step "
                 << position_.step + 1 << " in all); training stopped. "
                 << (config_.checkpoint.empty()
@@ -238,21 +270,18 @@ Trainer::EpochEnd Trainer::train_epoch() {
                 << " A lower --lr or a --clip-norm may help.\n";
       return EpochEnd::diverged;
     }
-    backward(loss);
     nlohmann::json record = {{"type", "step"},
                              {"epoch", position_.epoch + 1},
                              {"step", position_.step + 1},
                              {"loss", loss_value},
-                             {"lr", optimizer_->lr()}};
-    if (config_.clip_norm > 0)
-      record["grad_norm"] = optim::clip_grad_norm(parameters, config_.clip_norm);
-    optimizer_->step();
+                             {"lr", lr}};
+    if (config_.clip_norm > 0) record["grad_norm"] = grad_norm;
     if (!schedule_->needs_metric()) schedule_->step();
     if (ema_) ema_->update();
     ++position_.step;
     ++position_.batch;
     const int64_t correct_before = epoch_totals_.correct;
-    epoch_totals_.add(detach(logits), targets, loss_value);
+    epoch_totals_.add(logits, targets, loss_value);
     images += targets.size(0);
     record["accuracy"] =
         100.0 * double(epoch_totals_.correct - correct_before) / double(targets.size(0));
