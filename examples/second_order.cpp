@@ -42,7 +42,7 @@ namespace {
 
 struct Config {
   std::string data_dir;
-  int64_t train_images = 10000;
+  int64_t train_images = 20000;
   int64_t test_images = 10000;
   int64_t hidden = 64;
   double iteration_scale = 1;  // times each optimizer's own iteration count
