@@ -7,11 +7,14 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
+#include "autograd/ops.h"
 #include "core/creation.h"
+#include "optim/options.h"
 
 namespace nabla::testing {
 
@@ -39,5 +42,53 @@ inline void check_values(const std::vector<double>& got, const std::vector<doubl
     CHECK(std::fabs(got[i] - expected[i]) <= rel * std::fabs(expected[i]) + abs);
   }
 }
+
+// Optimizer options from a fixture's JSON object, each value in its JSON type (the optimizer
+// converts integers to reals where an option is real).
+inline optim::OptionMap fixture_options(const nlohmann::json& j) {
+  optim::OptionMap options;
+  for (const auto& [name, value] : j.items()) {
+    if (value.is_boolean()) {
+      options.emplace(name, value.get<bool>());
+    } else if (value.is_string()) {
+      options.emplace(name, value.get<std::string>());
+    } else if (value.is_number_integer()) {
+      options.emplace(name, value.get<int64_t>());
+    } else {
+      options.emplace(name, value.get<double>());
+    }
+  }
+  return options;
+}
+
+// The problem tests/reference/optimizers.py defines: data X [5, 3] and Y [5, 2], parameters w, b
+// and v, and its loss.
+struct ReferenceProblem {
+  Tensor x, y;
+  explicit ReferenceProblem(const nlohmann::json& fixture)
+      : x(matrix(fixture.at("X"), 5, 3)), y(matrix(fixture.at("Y"), 5, 2)) {}
+
+  // Fresh leaves holding the fixture's starting values.
+  static std::map<std::string, Tensor> start(const nlohmann::json& fixture) {
+    std::map<std::string, Tensor> p;
+    for (const char* n : {"w", "b", "v"})
+      p[n] = fixture_tensor(fixture.at("init").at(n)).requires_grad_();
+    return p;
+  }
+
+  // mean((X @ w + b - Y)^2) + 0.25 * sum(v^4) + 0.1 * sum(v) * sum(w), as in the script.
+  Tensor loss(const std::map<std::string, Tensor>& p) const {
+    const Tensor &w = p.at("w"), &b = p.at("b"), &v = p.at("v");
+    return mean(square(matmul(x, w) + b - y)) + 0.25 * sum(pow(v, 4.0)) + 0.1 * sum(v) * sum(w);
+  }
+
+ private:
+  static Tensor matrix(const nlohmann::json& rows, int64_t n, int64_t m) {
+    std::vector<double> flat;
+    for (const auto& row : rows)
+      for (double value : row) flat.push_back(value);
+    return from_vector<double>(flat, {n, m});
+  }
+};
 
 }  // namespace nabla::testing

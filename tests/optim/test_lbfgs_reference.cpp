@@ -16,46 +16,18 @@
 using namespace nabla;
 using namespace nabla::testing;
 
-namespace {
-
-optim::OptionMap options_of(const nlohmann::json& j) {
-  optim::OptionMap options;
-  for (const auto& [name, value] : j.items()) {
-    if (value.is_string()) {
-      options.emplace(name, value.get<std::string>());
-    } else if (value.is_number_integer()) {
-      options.emplace(name, value.get<int64_t>());
-    } else {
-      options.emplace(name, value.get<double>());
-    }
-  }
-  return options;
-}
-
-}  // namespace
-
 TEST_CASE("reference: lbfgs matches PyTorch 1.13's LBFGS with and without a line search") {
   nlohmann::json fixture = load_fixture("lbfgs.json");
-  std::vector<double> xs, ys;
-  for (const auto& row : fixture["X"])
-    for (double v : row) xs.push_back(v);
-  for (const auto& row : fixture["Y"])
-    for (double v : row) ys.push_back(v);
-  Tensor x = from_vector<double>(xs, {5, 3});
-  Tensor y = from_vector<double>(ys, {5, 2});
+  const ReferenceProblem problem(fixture);
   for (const nlohmann::json& c : fixture["cases"]) {
     std::string name = c["name"];
     SUBCASE(name.c_str()) {
-      std::map<std::string, Tensor> p;
-      for (const char* n : {"w", "b", "v"})
-        p[n] = fixture_tensor(fixture["init"][n]).requires_grad_();
+      std::map<std::string, Tensor> p = ReferenceProblem::start(fixture);
       auto optimizer =
           optim::create("lbfgs", optim::NamedTensors{{"w", p["w"]}, {"b", p["b"]}, {"v", p["v"]}},
-                        options_of(c["options"]));
-      // loss = mean((X @ w + b - Y)^2) + 0.25 * sum(v^4) + 0.1 * sum(v) * sum(w), as in the script.
+                        fixture_options(c["options"]));
       optim::Closure closure = [&] {
-        Tensor loss = mean(square(matmul(x, p["w"]) + p["b"] - y)) + 0.25 * sum(pow(p["v"], 4.0)) +
-                      0.1 * sum(p["v"]) * sum(p["w"]);
+        Tensor loss = problem.loss(p);
         backward(loss);
         return loss;
       };

@@ -13,48 +13,18 @@
 using namespace nabla;
 using namespace nabla::testing;
 
-namespace {
-
-// loss = mean((X @ w + b - Y)^2) + 0.25 * sum(v^4) + 0.1 * sum(v) * sum(w), as in the script.
-Tensor reference_loss(const std::map<std::string, Tensor>& p, const Tensor& x, const Tensor& y) {
-  const Tensor &w = p.at("w"), &b = p.at("b"), &v = p.at("v");
-  return mean(square(matmul(x, w) + b - y)) + 0.25 * sum(pow(v, 4.0)) + 0.1 * sum(v) * sum(w);
-}
-
-optim::OptionMap options_of(const nlohmann::json& j) {
-  optim::OptionMap options;
-  for (const auto& [name, value] : j.items()) {
-    if (value.is_boolean()) {
-      options.emplace(name, value.get<bool>());
-    } else {
-      options.emplace(name, value.get<double>());
-    }
-  }
-  return options;
-}
-
-}  // namespace
-
 TEST_CASE("reference: each optimizer matches PyTorch 1.13 over 20 steps") {
   nlohmann::json fixture = load_fixture("optimizers.json");
-  std::vector<double> xs, ys;
-  for (const auto& row : fixture["X"])
-    for (double v : row) xs.push_back(v);
-  for (const auto& row : fixture["Y"])
-    for (double v : row) ys.push_back(v);
-  Tensor x = from_vector<double>(xs, {5, 3});
-  Tensor y = from_vector<double>(ys, {5, 2});
+  const ReferenceProblem problem(fixture);
   for (const nlohmann::json& c : fixture["cases"]) {
     std::string name = c["name"];
     SUBCASE(name.c_str()) {
-      std::map<std::string, Tensor> p;
-      for (const char* n : {"w", "b", "v"})
-        p[n] = fixture_tensor(fixture["init"][n]).requires_grad_();
+      std::map<std::string, Tensor> p = ReferenceProblem::start(fixture);
       std::unique_ptr<optim::Optimizer> optimizer;
       if (c["groups"].is_null()) {
         optimizer = optim::create(c["optimizer"].get<std::string>(),
                                   optim::NamedTensors{{"w", p["w"]}, {"b", p["b"]}, {"v", p["v"]}},
-                                  options_of(c["options"]));
+                                  fixture_options(c["options"]));
       } else {
         const nlohmann::json& groups = c["groups"];
         auto group_params = [&](const nlohmann::json& g) {
@@ -64,8 +34,8 @@ TEST_CASE("reference: each optimizer matches PyTorch 1.13 over 20 steps") {
         };
         // PyTorch's defaults are the constructor's options; a group's own override them.
         auto group_options = [&](const nlohmann::json& g) {
-          optim::OptionMap options = options_of(c["options"]);
-          for (const auto& [k, v] : options_of(g["options"])) options.insert_or_assign(k, v);
+          optim::OptionMap options = fixture_options(c["options"]);
+          for (const auto& [k, v] : fixture_options(g["options"])) options.insert_or_assign(k, v);
           return options;
         };
         optimizer = optim::create(c["optimizer"].get<std::string>(), group_params(groups[0]),
@@ -75,7 +45,7 @@ TEST_CASE("reference: each optimizer matches PyTorch 1.13 over 20 steps") {
       }
       for (const nlohmann::json& expected : c["trajectory"]) {
         optimizer->step([&] {
-          Tensor loss = reference_loss(p, x, y);
+          Tensor loss = problem.loss(p);
           backward(loss);
           return loss;
         });
