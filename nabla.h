@@ -1,4 +1,4 @@
-// nabla's public API in one include: tensors, ops, autograd, nn, data and optim.
+// nabla's public API in one include: tensors, ops, autograd, nn, data, optim and hpo.
 #pragma once
 
 #include "autograd/dot.h"
@@ -13,5 +13,6 @@
 #include "core/parallel.h"
 #include "core/tensor.h"
 #include "data/data.h"
+#include "hpo/hpo.h"
 #include "nn/nn.h"
 #include "optim/optim.h"

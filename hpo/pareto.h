@@ -1,0 +1,21 @@
+// Pareto dominance for several objectives: who beats whom, and the fronts of a set of points.
+#pragma once
+
+#include <cstddef>
+#include <span>
+#include <vector>
+
+#include "hpo/frozen_trial.h"
+
+namespace nabla::hpo {
+
+// a dominates b: no worse in every objective and better in one.
+bool dominates(std::span<const double> a, std::span<const double> b,
+               std::span<const Direction> directions);
+
+// Fast non-dominated sort (Deb et al. 2002): fronts[0] is the Pareto front, as indices into
+// `points`, each front in increasing index order.
+std::vector<std::vector<size_t>> non_dominated_sort(const std::vector<std::vector<double>>& points,
+                                                    std::span<const Direction> directions);
+
+}  // namespace nabla::hpo
