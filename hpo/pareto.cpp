@@ -45,4 +45,51 @@ std::vector<std::vector<size_t>> non_dominated_sort(const std::vector<std::vecto
   return fronts;
 }
 
+namespace {
+
+// All objectives minimized; every point strictly below the reference in each of them.
+double hypervolume_minimized(std::vector<std::vector<double>> points,
+                             const std::vector<double>& reference) {
+  if (points.empty()) return 0;
+  const size_t d = reference.size();
+  if (d == 1) {
+    double best = reference[0];
+    for (const auto& p : points) best = std::min(best, p[0]);
+    return reference[0] - best;
+  }
+  std::sort(points.begin(), points.end(),
+            [d](const auto& a, const auto& b) { return a[d - 1] < b[d - 1]; });
+  const std::vector<double> lower_reference(reference.begin(), reference.end() - 1);
+  std::vector<std::vector<double>> slice;
+  double volume = 0;
+  for (size_t i = 0; i < points.size(); ++i) {
+    slice.emplace_back(points[i].begin(), points[i].end() - 1);
+    const double top = i + 1 < points.size() ? points[i + 1][d - 1] : reference[d - 1];
+    const double height = top - points[i][d - 1];
+    if (height > 0) volume += height * hypervolume_minimized(slice, lower_reference);
+  }
+  return volume;
+}
+
+}  // namespace
+
+double hypervolume(const std::vector<std::vector<double>>& points,
+                   std::span<const double> reference, std::span<const Direction> directions) {
+  const size_t d = directions.size();
+  auto sign = [&](size_t i) { return directions[i] == Direction::minimize ? 1.0 : -1.0; };
+  std::vector<double> ref(d);
+  for (size_t i = 0; i < d; ++i) ref[i] = sign(i) * reference[i];
+  std::vector<std::vector<double>> kept;
+  for (const auto& p : points) {
+    std::vector<double> q(d);
+    bool inside = true;
+    for (size_t i = 0; i < d; ++i) {
+      q[i] = sign(i) * p[i];
+      inside = inside && q[i] < ref[i];
+    }
+    if (inside) kept.push_back(std::move(q));
+  }
+  return hypervolume_minimized(std::move(kept), ref);
+}
+
 }  // namespace nabla::hpo
