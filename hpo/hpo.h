@@ -3,6 +3,7 @@
 
 #include "hpo/distribution.h"
 #include "hpo/export.h"
+#include "hpo/factory.h"
 #include "hpo/frozen_trial.h"
 #include "hpo/in_memory_storage.h"
 #include "hpo/pareto.h"
@@ -10,6 +11,7 @@
 #include "hpo/sampler.h"
 #include "hpo/samplers/random.h"
 #include "hpo/search_space.h"
+#include "hpo/space_file.h"
 #include "hpo/storage.h"
 #include "hpo/study.h"
 #include "hpo/trial.h"

@@ -1,0 +1,113 @@
+// The sampler and pruner tables behind make_sampler and make_pruner.
+#include "hpo/factory.h"
+
+#include <functional>
+#include <map>
+
+#include "core/error.h"
+#include "hpo/samplers/random.h"
+
+namespace nabla::hpo {
+
+namespace {
+
+using SamplerMaker =
+    std::function<std::shared_ptr<Sampler>(const nlohmann::json&, std::optional<uint64_t>)>;
+using PrunerMaker = std::function<std::shared_ptr<Pruner>(const nlohmann::json&)>;
+
+// Reads the options a maker knows and refuses any other, so a typo is never silently ignored.
+class OptionReader {
+ public:
+  OptionReader(std::string owner, const nlohmann::json& options)
+      : owner_(std::move(owner)), options_(options.is_null() ? nlohmann::json::object() : options) {
+    NABLA_CHECK(options_.is_object(), ValueError, owner_, ": options must be a JSON object, got ",
+                options_.dump());
+  }
+  template <class T>
+  T get(const std::string& key, T fallback) {
+    known_.push_back(key);
+    if (!options_.contains(key)) return fallback;
+    try {
+      return options_[key].get<T>();
+    } catch (const nlohmann::json::exception&) {
+      throw ValueError(owner_ + ": option '" + key +
+                       "' has the wrong type: " + options_[key].dump());
+    }
+  }
+  void finish() const {
+    for (const auto& [key, value] : options_.items()) {
+      bool found = false;
+      for (const auto& k : known_) found = found || k == key;
+      if (found) continue;
+      std::string list;
+      for (const auto& k : known_) list += (list.empty() ? "" : ", ") + k;
+      throw ValueError(owner_ + ": unknown option '" + key + "'" +
+                       (list.empty() ? " (it takes none)" : "; known: " + list));
+    }
+  }
+
+ private:
+  std::string owner_;
+  nlohmann::json options_;
+  std::vector<std::string> known_;
+};
+
+const std::map<std::string, SamplerMaker>& samplers() {
+  static const std::map<std::string, SamplerMaker> table = {
+      {"random",
+       [](const nlohmann::json& options, std::optional<uint64_t> seed) {
+         OptionReader("sampler random", options).finish();
+         return std::make_shared<RandomSampler>(seed);
+       }},
+  };
+  return table;
+}
+
+const std::map<std::string, PrunerMaker>& pruners() {
+  static const std::map<std::string, PrunerMaker> table = {
+      {"none",
+       [](const nlohmann::json& options) {
+         OptionReader("pruner none", options).finish();
+         return std::make_shared<NopPruner>();
+       }},
+  };
+  return table;
+}
+
+template <class Table>
+std::string names_of(const Table& table) {
+  std::string list;
+  for (const auto& [name, maker] : table) list += (list.empty() ? "" : ", ") + name;
+  return list;
+}
+
+}  // namespace
+
+std::shared_ptr<Sampler> make_sampler(const std::string& name, const nlohmann::json& options,
+                                      std::optional<uint64_t> seed) {
+  auto it = samplers().find(name);
+  NABLA_CHECK(it != samplers().end(), ValueError, "make_sampler: unknown sampler '", name,
+              "'; known: ", names_of(samplers()));
+  return it->second(options, seed);
+}
+
+std::shared_ptr<Pruner> make_pruner(const std::string& name, const nlohmann::json& options) {
+  auto it = pruners().find(name);
+  NABLA_CHECK(it != pruners().end(), ValueError, "make_pruner: unknown pruner '", name,
+              "'; known: ", names_of(pruners()));
+  return it->second(options);
+}
+
+std::vector<std::string> sampler_names() {
+  std::vector<std::string> names;
+  for (const auto& [name, maker] : samplers()) names.push_back(name);
+  return names;
+}
+
+std::vector<std::string> pruner_names() {
+  std::vector<std::string> names;
+  for (const auto& [name, maker] : pruners()) names.push_back(name);
+  return names;
+}
+
+}  // namespace nabla::hpo
