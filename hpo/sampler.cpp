@@ -15,6 +15,10 @@ uint64_t fresh_seed() {
 
 Sampler::Sampler(std::optional<uint64_t> seed) : seed_(seed ? *seed : fresh_seed()) {}
 
+SearchSpace intersection(const SamplerContext& ctx) {
+  return ctx.intersection ? *ctx.intersection : intersection_search_space(ctx.history);
+}
+
 SearchSpace Sampler::infer_relative_search_space(const SamplerContext&) { return {}; }
 
 std::map<std::string, double> Sampler::sample_relative(const SamplerContext&, const SearchSpace&) {

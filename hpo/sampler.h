@@ -29,7 +29,13 @@ struct SamplerContext {
   int64_t study_id;
   Storage& storage;     // for samplers that keep state in study or trial attributes
   int64_t attempt = 0;  // > 0 when the study asks again to avoid a configuration already tried
+  // intersection_search_space(history), computed once per trial by the study (Note [incremental
+  // search space]); null in contexts made by hand. Read it through intersection(ctx).
+  const SearchSpace* intersection = nullptr;
 };
+
+// The intersection search space of ctx.history, without recomputing it where the study did.
+SearchSpace intersection(const SamplerContext& ctx);
 
 class Sampler {
  public:

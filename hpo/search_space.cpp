@@ -36,6 +36,42 @@ bool has_parameters_outside(std::span<const TrialPtr> history, const SearchSpace
   return false;
 }
 
+void IncrementalSearchSpace::fold(const FrozenTrial& t) {
+  if (t.state != TrialState::complete) return;
+  for (const auto& [param, d] : t.distributions)
+    if (!is_single(d)) multivalued_.insert(param);
+  if (!any_complete_) {
+    common_ = SearchSpace(t.distributions.begin(), t.distributions.end());
+    any_complete_ = true;
+    return;
+  }
+  std::erase_if(common_, [&](const auto& entry) {
+    auto found = t.distributions.find(entry.first);
+    return found == t.distributions.end() || !(found->second == entry.second);
+  });
+}
+
+IncrementalSearchSpace::Result IncrementalSearchSpace::update(std::span<const TrialPtr> history) {
+  std::lock_guard lock(mutex_);
+  bool extends = ids_.size() <= history.size();
+  for (size_t i = 0; extends && i < ids_.size(); ++i) extends = history[i]->id == ids_[i];
+  if (!extends) {
+    ids_.clear();
+    any_complete_ = false;
+    common_.clear();
+    multivalued_.clear();
+  }
+  for (size_t i = ids_.size(); i < history.size(); ++i) {
+    fold(*history[i]);
+    ids_.push_back(history[i]->id);
+  }
+  Result result;
+  for (const auto& [param, d] : common_)
+    if (!is_single(d)) result.space.emplace(param, d);
+  for (const auto& param : multivalued_) result.conditional |= !result.space.contains(param);
+  return result;
+}
+
 std::optional<int64_t> space_size(const SearchSpace& space, int64_t limit) {
   int64_t size = 1;
   for (const auto& [param, d] : space) {

@@ -181,7 +181,12 @@ TrialPtr Study::finish(Trial& trial, TrialState state, const std::vector<double>
   }
   if (!storage.set_trial_state_values(trial.id(), state, kept)) return nullptr;
   TrialPtr done = storage.trial(trial.id());
-  SamplerContext ctx{trial.history_, *done, state_->directions, state_->id, storage};
+  const SamplerContext ctx{.history = trial.history_,
+                           .trial = *done,
+                           .directions = state_->directions,
+                           .study_id = state_->id,
+                           .storage = storage,
+                           .intersection = &trial.space_.space};
   state_->sampler->after_trial(ctx, state);
   return done;
 }

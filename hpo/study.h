@@ -54,6 +54,7 @@ struct StudyState {
   double heartbeat_interval = 0, grace_period = 0;
   int max_retries = 0;
   std::atomic<bool> stop_requested{false};
+  IncrementalSearchSpace search_space;  // over the trials' histories
 };
 
 class Study {

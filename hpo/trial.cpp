@@ -31,7 +31,10 @@ std::vector<double> points_of(const Distribution& d) {
 }  // namespace
 
 Trial::Trial(std::shared_ptr<StudyState> study, TrialPtr created, std::vector<TrialPtr> history)
-    : study_(std::move(study)), frozen_(*created), history_(std::move(history)) {
+    : study_(std::move(study)),
+      frozen_(*created),
+      history_(std::move(history)),
+      space_(study_->search_space.update(history_)) {
   if (auto it = frozen_.system_attrs.find("fixed_params"); it != frozen_.system_attrs.end())
     for (const auto& [param, value] : it->items()) fixed_[param] = param_value_from_json(value);
   presample();
@@ -42,20 +45,26 @@ Trial::Trial(std::shared_ptr<StudyState> study, TrialPtr created, std::vector<Tr
 // asks the sampler again (fresh streams) and, if the sampler keeps returning tried points, draws
 // one of the untried points uniformly. The whole configuration is fixed here, before the objective
 // asks for its first parameter; a trial whose objective asks otherwise samples as usual.
+SamplerContext Trial::context(int64_t attempt) const {
+  return {.history = history_,
+          .trial = frozen_,
+          .directions = study_->directions,
+          .study_id = study_->id,
+          .storage = *study_->storage,
+          .attempt = attempt,
+          .intersection = &space_.space};
+}
+
 void Trial::presample() {
   Sampler& sampler = *study_->sampler;
-  auto context = [&](int64_t attempt) {
-    return SamplerContext{history_,   frozen_,          study_->directions,
-                          study_->id, *study_->storage, attempt};
-  };
   presampled_space_ = sampler.infer_relative_search_space(context(0));
   for (const auto& [param, value] : fixed_) presampled_space_.erase(param);
   if (!presampled_space_.empty())
     presampled_ = sampler.sample_relative(context(0), presampled_space_);
   if (!fixed_.empty()) return;
 
-  const SearchSpace space = intersection_search_space(history_);
-  if (space.empty() || has_parameters_outside(history_, space)) return;
+  const SearchSpace& space = space_.space;
+  if (space.empty() || space_.conditional) return;
   const auto size = space_size(space, 10'000'000);
   if (!size) return;
   std::set<std::vector<double>> tried;
@@ -143,8 +152,7 @@ ParamValue Trial::suggest(const std::string& param, const Distribution& d) {
   } else if (is_single(d)) {
     value = to_external(d, 0.0);
   } else {
-    SamplerContext ctx{history_, frozen_, study_->directions, study_->id, *study_->storage};
-    value = to_external(d, study_->sampler->sample_independent(ctx, param, d));
+    value = to_external(d, study_->sampler->sample_independent(context(), param, d));
   }
   study_->storage->set_trial_param(frozen_.id, param, value, d);
   frozen_.params[param] = value;

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "hpo/frozen_trial.h"
+#include "hpo/sampler.h"
 #include "hpo/search_space.h"
 
 namespace nabla::hpo {
@@ -76,6 +77,7 @@ class Trial {
  private:
   friend class Study;
   Trial(std::shared_ptr<StudyState> study, TrialPtr created, std::vector<TrialPtr> history);
+  SamplerContext context(int64_t attempt = 0) const;
 
   template <class T, class It>
   detail::categorical_t<T> typed_categorical(const std::string& name, It begin, It end) {
@@ -93,6 +95,7 @@ class Trial {
   std::shared_ptr<StudyState> study_;
   FrozenTrial frozen_;  // this process's copy, kept in step with storage
   std::vector<TrialPtr> history_;
+  IncrementalSearchSpace::Result space_;     // of history_
   std::map<std::string, ParamValue> fixed_;  // from enqueue_trial
   SearchSpace presampled_space_;
   std::map<std::string, double> presampled_;  // internal values

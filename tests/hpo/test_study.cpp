@@ -314,3 +314,32 @@ TEST_CASE("export writes every trial as CSV and JSON") {
   CHECK(j["trials"].size() == 3);
   CHECK(frozen_trial_from_json(j["trials"][1]).params == trials[1]->params);
 }
+
+TEST_CASE("the incremental search space equals the one computed from scratch") {
+  Study study = random_study(17);
+  study.optimize(
+      [](Trial& t) {
+        const double x = t.suggest_float("x", 0, 1);
+        if (t.number() % 3 == 0) t.suggest_int("n", 1, 4);
+        if (t.number() == 7) t.suggest_float("x2", 0, 2);
+        t.suggest_int("fixed", 3, 3);
+        if (t.number() == 5) throw TrialPruned();
+        return x;
+      },
+      {.n_trials = 12});
+  auto all = study.trials();
+  IncrementalSearchSpace incremental;
+  auto check = [&](std::span<const TrialPtr> history) {
+    auto result = incremental.update(history);
+    const SearchSpace expected = intersection_search_space(history);
+    CHECK(result.space == expected);
+    CHECK(result.conditional == has_parameters_outside(history, expected));
+  };
+  for (size_t n = 0; n <= all.size(); ++n) check(std::span<const TrialPtr>(all).first(n));
+  // A history that does not extend the last one is folded in from scratch.
+  std::vector<TrialPtr> shuffled = {all[4], all[1], all[9]};
+  check(shuffled);
+  check(std::span<const TrialPtr>(all).first(3));
+  CHECK(incremental.update(all).space.contains("x"));
+  CHECK(incremental.update(all).conditional);
+}
