@@ -102,25 +102,29 @@ SearchSpace numeric_space(std::span<const TrialPtr> history) {
 
 // Note [margin]: rounding makes f flat within a grid cell, so once sigma is small against the
 // cell a grid coordinate stops moving and the search is stuck there. CMA-ES with margin (Hamano
-// et al. 2022) keeps the probability of leaving the mean's cell at least alpha by scaling the
-// coordinate with a diagonal A: x = m + sigma A y, y ~ N(0, C), and the update sees y =
-// A^-1 (x - m) / sigma, so the inflation does not feed back into sigma and C. Simplified here: A
-// is recomputed from each generation's distribution, A_ii = max(1, s_i / (sigma sqrt(C_ii))) with
-// s_i the std that leaves a cell of the mean's width (in the unit cube) with probability alpha
-// from its centre; Hamano et al. also correct the mean, which this does not.
+// et al. 2022) keeps the marginal probability of leaving the mean's cell at least alpha by
+// scaling the coordinate with a diagonal A: x = m + sigma A y, y ~ N(0, C), and the update sees
+// y = A^-1 (x - m) / sigma, so the inflation does not feed back into sigma and C. Simplified
+// here: A is recomputed from each generation's distribution, A_ii = max(1, s_i / (sigma
+// sqrt(C_ii))), with s_i the smallest std that puts probability alpha / 2 beyond each edge of the
+// mean's cell that has a neighbouring grid point; Hamano et al. also move the mean, which this
+// does not.
 std::vector<double> margin_scale(const std::vector<double>& mean, double sigma,
                                  const std::vector<double>& cov,
                                  const std::vector<const Distribution*>& dists, double alpha) {
   const size_t n = dists.size();
   std::vector<double> a(n, 1.0);
-  const double z = two_sided_quantile(alpha);
+  const double z = two_sided_quantile(alpha);  // P(N(0, 1) > z) = alpha / 2
   for (size_t i = 0; i < n; ++i) {
-    const auto step = grid_step(*dists[i]);
+    const Distribution& d = *dists[i];
+    const auto step = grid_step(d);
     if (!step) continue;
-    const double v = snap(*dists[i], from_unit(*dists[i], std::clamp(mean[i], 0.0, 1.0)));
-    const double width = to_unit(*dists[i], v + *step / 2) - to_unit(*dists[i], v - *step / 2);
-    const double sd = sigma * std::sqrt(cov[i * n + i]);
-    a[i] = std::max(1.0, width / (2 * z) / sd);
+    const double m = std::clamp(mean[i], 0.0, 1.0);
+    const double v = snap(d, from_unit(d, m));
+    double reach = 0;  // how far the std must reach, in units of z
+    if (snap(d, v - *step) != v) reach = std::max(reach, m - to_unit(d, v - *step / 2));
+    if (snap(d, v + *step) != v) reach = std::max(reach, to_unit(d, v + *step / 2) - m);
+    a[i] = std::max(1.0, reach / z / (sigma * std::sqrt(cov[i * n + i])));
   }
   return a;
 }
