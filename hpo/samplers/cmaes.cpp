@@ -18,10 +18,12 @@ namespace nabla::hpo {
 // restart, generation, popsize, x (the unit-cube point before rounding)}. Replaying the visible
 // history in number order, generation g of restart r is complete once `popsize` complete trials
 // with that tag are seen; those first `popsize` (by number) update the distribution, later ones
-// are ignored, and trials of other generations are ignored too. Within one process each trial's
-// history is a prefix of the next one's (Note [visible history]), so every trial agrees on each
-// generation's members and a seeded study is the same with any n_jobs. The chain of states is
-// cached and reused while the members it was built from match; a changed space starts afresh.
+// are ignored, and trials of other generations are ignored too. In one process's optimize() the
+// histories are prefixes of each other by number (Note [visible history]), so every trial agrees
+// on each generation's members and a seeded study is the same with any n_jobs; processes sharing
+// a study may differ on a generation whose member one of them saw finish late. The chain of
+// states is cached and reused while the members it was built from match; a changed space starts
+// afresh.
 //
 // A trial whose parameters differ from the rounding of its x (an enqueued value, the study's
 // choice of an untried configuration) enters the update at the parameters it ran with.
@@ -33,7 +35,6 @@ struct CmaEsSampler::State {
   std::vector<double> cov{};                 // n x n, row-major
   std::vector<double> eigvals{}, eigvecs{};  // cov = B diag(eigvals) B^T; B's columns
   std::vector<double> best{};                // each generation's best value, this restart
-  bool stalled = false;                      // a stopping test held after the last update
 };
 
 struct CmaEsSampler::Chain {
@@ -46,7 +47,7 @@ namespace {
 
 constexpr const char* kTag = "cmaes";
 
-// The default parameters of the tutorial (Hansen 2016, Table 1 and eqs. 49-58) with positive
+// The default parameters of the tutorial (Hansen 2016, Appendix A, Table 1) with positive
 // recombination weights on the best mu = floor(lambda / 2) only.
 struct Strategy {
   int64_t mu = 0;
@@ -198,8 +199,8 @@ CmaEsSampler::State CmaEsSampler::initial_state(const SearchSpace& space, int64_
       ++i;
     }
   } else {
-    // Auger & Hansen (2005) start each restart from a point drawn uniformly in the search region;
-    // keyed by the restart's index, so every trial replaying the history draws the same one.
+    // As in Auger & Hansen (2005), each restart starts from a point drawn uniformly in the search
+    // region; keyed by the restart's index, so every trial replaying the history draws the same.
     Rng r = Rng::keyed(seed(), restart, "cmaes restart");
     for (double& m : s.mean) m = r.uniform();
   }
@@ -222,11 +223,10 @@ CmaEsSampler::State CmaEsSampler::next_state(const State& s, const SearchSpace& 
   const std::vector<double> a = margin_scale(s.mean, s.sigma, s.cov, dists, alpha);
 
   // y_k = A^-1 (x_k - m) / sigma (Note [margin]); the mean moves to the weighted mean of the
-  // points themselves (c_m = 1, eq. 41).
+  // points themselves (learning rate c_m = 1).
   std::vector<std::vector<double>> y(static_cast<size_t>(st.mu), std::vector<double>(n));
   std::vector<double> yw(n, 0.0);
   State next = s;
-  next.stalled = false;
   std::fill(next.mean.begin(), next.mean.end(), 0.0);
   for (size_t k = 0; k < static_cast<size_t>(st.mu); ++k) {
     const auto& x = ranked[k].second;
@@ -237,7 +237,7 @@ CmaEsSampler::State CmaEsSampler::next_state(const State& s, const SearchSpace& 
     }
   }
 
-  // Cumulative step-size adaptation (eqs. 43-44): p_sigma accumulates C^-1/2 <y>_w.
+  // Cumulative step-size adaptation (Appendix A): p_sigma accumulates C^-1/2 <y>_w.
   std::vector<double> bty(n, 0.0), whitened(n, 0.0);
   for (size_t j = 0; j < n; ++j)
     for (size_t i = 0; i < n; ++i) bty[j] += s.eigvecs[i * n + j] * yw[i];
@@ -253,7 +253,7 @@ CmaEsSampler::State CmaEsSampler::next_state(const State& s, const SearchSpace& 
   norm = std::sqrt(norm);
   next.sigma = s.sigma * std::exp(cs / st.d_sigma * (norm / st.chi_n - 1));
 
-  // Rank-one and rank-mu updates (eqs. 45-47), with h_sigma stalling p_c while ||p_sigma|| is
+  // Rank-one and rank-mu updates (Appendix A), with h_sigma stalling p_c while ||p_sigma|| is
   // large, and its variance loss made up by delta(h_sigma).
   const double g = static_cast<double>(s.generation + 1);
   const bool h_sigma = norm / std::sqrt(1 - std::pow(1 - cs, 2 * g)) <
@@ -276,7 +276,7 @@ CmaEsSampler::State CmaEsSampler::next_state(const State& s, const SearchSpace& 
   }
 
   SymmetricEigen eig = symmetric_eigen(next.cov, static_cast<int64_t>(n));
-  // The tutorial (B.2) keeps the condition number below 1e14: eigenvalues are floored at
+  // The tutorial (Appendix B.2) keeps the condition number below 1e14: eigenvalues are floored at
   // lambda_max / tol_condition, and reaching the floor counts as a stall.
   const double top = eig.values.back();
   const bool ill = eig.values.front() * options_.tol_condition < top;
@@ -294,7 +294,7 @@ CmaEsSampler::State CmaEsSampler::next_state(const State& s, const SearchSpace& 
   next.eigvecs = std::move(eig.vectors);
   next.generation = s.generation + 1;
 
-  // Stopping tests (tutorial B.3): TolX, TolFun over the best values of the last 10 +
+  // Stopping tests (tutorial, Appendix B.3): TolX, TolFun over the best values of the last 10 +
   // ceil(30 n / lambda) generations and this generation's values, and the condition number.
   bool tiny = true;
   for (size_t i = 0; i < n; ++i)
@@ -312,8 +312,8 @@ CmaEsSampler::State CmaEsSampler::next_state(const State& s, const SearchSpace& 
     }
     flat = hi - lo < options_.tol_fun;
   }
-  next.stalled = tiny || flat || ill || !std::isfinite(next.sigma);
-  if (next.stalled && options_.restarts) return initial_state(space, s.restart + 1);
+  const bool stalled = tiny || flat || ill || !std::isfinite(next.sigma);
+  if (stalled && options_.restarts) return initial_state(space, s.restart + 1);
   return next;
 }
 
@@ -394,7 +394,7 @@ std::map<std::string, double> CmaEsSampler::sample_relative(const SamplerContext
       options_.margin.value_or(1.0 / (static_cast<double>(n) * static_cast<double>(s.popsize)));
   const std::vector<double> a = margin_scale(s.mean, s.sigma, s.cov, dists, alpha);
 
-  // x = m + sigma A B D z (eq. 38 with Note [margin]); redrawn while outside the unit cube, then
+  // x = m + sigma A B D z, z ~ N(0, I) (Note [margin]); redrawn while outside the unit cube, then
   // clipped into it.
   Rng r = rng(ctx, kTag);
   std::vector<double> x(n), z(n);

@@ -21,8 +21,9 @@ namespace nabla::hpo {
 // the first `offspring` complete trials tagged g. A full generation 0 is ranked into the first
 // population; each full generation after it survives with its parents into the next one (the
 // subclass says how: elitism, NSGA-II's crowded sort). Late members of a generation already full
-// are ignored. One process's histories are prefixes of each other (Note [visible history]), so
-// all trials agree on every generation and a seeded study is the same with any n_jobs.
+// are ignored. In one process's optimize() the histories are prefixes of each other by number
+// (Note [visible history]), so all trials agree on every generation and a seeded study is the
+// same with any n_jobs.
 
 void VariationOptions::validate() const {
   NABLA_CHECK(crossover_prob >= 0 && crossover_prob <= 1, ValueError,
