@@ -1,7 +1,9 @@
-// Dominance and non-dominated sorting.
+// Dominance, non-dominated sorting, crowding distance and hypervolume.
 #include "hpo/pareto.h"
 
 #include <algorithm>
+#include <limits>
+#include <numeric>
 
 namespace nabla::hpo {
 
@@ -43,6 +45,24 @@ std::vector<std::vector<size_t>> non_dominated_sort(const std::vector<std::vecto
   }
   fronts.pop_back();
   return fronts;
+}
+
+std::vector<double> crowding_distance(const std::vector<std::vector<double>>& front) {
+  const size_t n = front.size();
+  std::vector<double> distance(n, 0.0);
+  if (n == 0) return distance;
+  std::vector<size_t> order(n);
+  for (size_t m = 0; m < front[0].size(); ++m) {
+    std::iota(order.begin(), order.end(), size_t{0});
+    std::stable_sort(order.begin(), order.end(),
+                     [&](size_t a, size_t b) { return front[a][m] < front[b][m]; });
+    distance[order.front()] = distance[order.back()] = std::numeric_limits<double>::infinity();
+    const double range = front[order.back()][m] - front[order.front()][m];
+    if (range == 0) continue;
+    for (size_t k = 1; k + 1 < n; ++k)
+      distance[order[k]] += (front[order[k + 1]][m] - front[order[k - 1]][m]) / range;
+  }
+  return distance;
 }
 
 namespace {

@@ -18,6 +18,12 @@ bool dominates(std::span<const double> a, std::span<const double> b,
 std::vector<std::vector<size_t>> non_dominated_sort(const std::vector<std::vector<double>>& points,
                                                     std::span<const Direction> directions);
 
+// Crowding distance (Deb et al. 2002, section III-B) of the points of one front: per objective,
+// the gap between a point's two neighbours in that objective's order, over the front's range in
+// it, summed over objectives. The first and last point of each order get infinity, so a front's
+// extremes always survive. Directions play no part.
+std::vector<double> crowding_distance(const std::vector<std::vector<double>>& front);
+
 // The volume dominated by `points` and bounded by `reference` (Lebesgue measure), in the
 // objectives' own directions: for a maximized objective the reference lies below the points.
 // Points that do not dominate the reference add nothing. Slicing by the last objective (HSO):

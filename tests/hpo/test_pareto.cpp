@@ -1,5 +1,7 @@
-// Dominance, non-dominated sorting and hypervolume on hand-computed sets.
+// Dominance, non-dominated sorting, crowding distance and hypervolume on hand-computed sets.
 #include <doctest/doctest.h>
+
+#include <limits>
 
 #include "hpo/pareto.h"
 
@@ -23,6 +25,22 @@ TEST_CASE("non-dominated sorting peels the fronts in order") {
   CHECK(fronts[1] == std::vector<size_t>{3});
   CHECK(fronts[2] == std::vector<size_t>{4});
   CHECK(fronts[3] == std::vector<size_t>{5});
+}
+
+TEST_CASE("crowding distance: neighbours' gaps over each objective's range, boundaries infinite") {
+  const double inf = std::numeric_limits<double>::infinity();
+  // f0 order 1, 2, 4, 6 (range 5); f1 order 1, 2, 3, 5 (range 4).
+  // (2, 3): (4 - 1) / 5 + (5 - 2) / 4 = 1.35; (4, 2): (6 - 2) / 5 + (3 - 1) / 4 = 1.3.
+  const auto d = crowding_distance({{1, 5}, {2, 3}, {4, 2}, {6, 1}});
+  REQUIRE(d.size() == 4);
+  CHECK(d[0] == inf);
+  CHECK(d[1] == doctest::Approx(1.35));
+  CHECK(d[2] == doctest::Approx(1.3));
+  CHECK(d[3] == inf);
+  CHECK(crowding_distance({{1, 2}, {2, 1}}) == std::vector<double>{inf, inf});
+  CHECK(crowding_distance({}).empty());
+  // Equal points: the boundaries of each order are still infinite, the rest add nothing.
+  CHECK(crowding_distance({{1, 1}, {1, 1}, {1, 1}}) == std::vector<double>{inf, 0, inf});
 }
 
 TEST_CASE("hypervolume of staircases in two and three objectives") {
