@@ -5,6 +5,9 @@
 #include <map>
 
 #include "core/error.h"
+#include "hpo/samplers/cmaes.h"
+#include "hpo/samplers/genetic.h"
+#include "hpo/samplers/nsga2.h"
 #include "hpo/samplers/random.h"
 
 namespace nabla::hpo {
@@ -52,8 +55,50 @@ class OptionReader {
   std::vector<std::string> known_;
 };
 
+VariationOptions read_variation(OptionReader& r) {
+  VariationOptions v;
+  v.crossover_prob = r.get("crossover_prob", v.crossover_prob);
+  v.sbx_eta = r.get("sbx_eta", v.sbx_eta);
+  if (double p = r.get("mutation_prob", 0.0); p > 0) v.mutation_prob = p;
+  v.mutation_sigma = r.get("mutation_sigma", v.mutation_sigma);
+  return v;
+}
+
 const std::map<std::string, SamplerMaker>& samplers() {
   static const std::map<std::string, SamplerMaker> table = {
+      {"cmaes",
+       [](const nlohmann::json& options, std::optional<uint64_t> seed) {
+         OptionReader r("sampler cmaes", options);
+         CmaEsOptions o{.seed = seed};
+         o.sigma0 = r.get("sigma0", o.sigma0);
+         if (int64_t lambda = r.get("popsize", int64_t{0}); lambda > 0) o.popsize = lambda;
+         o.restarts = r.get("restarts", o.restarts);
+         o.inc_popsize = r.get("inc_popsize", o.inc_popsize);
+         o.tol_x = r.get("tol_x", o.tol_x);
+         o.tol_fun = r.get("tol_fun", o.tol_fun);
+         r.finish();
+         return std::make_shared<CmaEsSampler>(o);
+       }},
+      {"genetic",
+       [](const nlohmann::json& options, std::optional<uint64_t> seed) {
+         OptionReader r("sampler genetic", options);
+         GeneticOptions o{.seed = seed};
+         o.population_size = r.get("population_size", o.population_size);
+         o.tournament_size = r.get("tournament_size", o.tournament_size);
+         o.elitism = r.get("elitism", o.elitism);
+         o.variation = read_variation(r);
+         r.finish();
+         return std::make_shared<GeneticSampler>(o);
+       }},
+      {"nsga2",
+       [](const nlohmann::json& options, std::optional<uint64_t> seed) {
+         OptionReader r("sampler nsga2", options);
+         Nsga2Options o{.seed = seed};
+         o.population_size = r.get("population_size", o.population_size);
+         o.variation = read_variation(r);
+         r.finish();
+         return std::make_shared<Nsga2Sampler>(o);
+       }},
       {"random",
        [](const nlohmann::json& options, std::optional<uint64_t> seed) {
          OptionReader("sampler random", options).finish();

@@ -95,8 +95,8 @@ std::vector<const Distribution*> distributions_of(const SearchSpace& space) {
   return out;
 }
 
-SearchSpace numeric_space(std::span<const TrialPtr> history) {
-  SearchSpace space = intersection_search_space(history);
+SearchSpace numeric_space(const SamplerContext& ctx) {
+  SearchSpace space = intersection(ctx);
   std::erase_if(space, [](const auto& entry) { return !is_numeric(entry.second); });
   return space;
 }
@@ -167,7 +167,7 @@ SearchSpace CmaEsSampler::infer_relative_search_space(const SamplerContext& ctx)
               "CmaEsSampler::infer_relative_search_space: CMA-ES optimizes one objective, the "
               "study has ",
               ctx.directions.size());
-  return numeric_space(ctx.history);
+  return numeric_space(ctx);
 }
 
 double CmaEsSampler::sample_independent(const SamplerContext& ctx, const std::string& param,
@@ -385,7 +385,7 @@ CmaEsSampler::State CmaEsSampler::current_state(const SamplerContext& ctx,
 
 std::map<std::string, double> CmaEsSampler::sample_relative(const SamplerContext& ctx,
                                                             const SearchSpace& space) {
-  const SearchSpace full = numeric_space(ctx.history);
+  const SearchSpace full = numeric_space(ctx);
   if (full.empty()) return {};
   const State s = current_state(ctx, full);
   const size_t n = full.size();

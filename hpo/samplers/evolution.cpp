@@ -104,7 +104,7 @@ SearchSpace GenerationalSampler::infer_relative_search_space(const SamplerContex
   NABLA_CHECK(!settings_.single_objective || ctx.directions.size() == 1, ValueError, name(),
               "::infer_relative_search_space: optimizes one objective, the study has ",
               ctx.directions.size());
-  return intersection_search_space(ctx.history);
+  return intersection(ctx);
 }
 
 double GenerationalSampler::sample_independent(const SamplerContext& ctx, const std::string& param,
@@ -157,7 +157,7 @@ Population GenerationalSampler::population(std::span<const TrialPtr> history,
 
 std::map<std::string, double> GenerationalSampler::sample_relative(const SamplerContext& ctx,
                                                                    const SearchSpace& space) {
-  const SearchSpace full = intersection_search_space(ctx.history);
+  const SearchSpace full = intersection(ctx);
   if (full.empty()) return {};
   const Replayed r = replay(ctx.history, ctx.directions, full);
   nlohmann::json tag = {{"space", space_fingerprint(full)}, {"generation", r.generation}};
