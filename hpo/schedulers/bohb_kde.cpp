@@ -127,7 +127,7 @@ std::vector<double> ProductKde::sample(Rng& rng, double widen) const {
 }
 
 KdeSplit bohb_split(int64_t n_observations, double top_fraction, int64_t min_points) {
-  // The 1e-9 keeps q n from landing just below an integer it equals (0.15 * 20).
+  // The 1e-9 keeps q n from landing just below the integer it means (0.29 * 100 is 28.99...).
   const auto top =
       static_cast<int64_t>(std::floor(top_fraction * static_cast<double>(n_observations) + 1e-9));
   KdeSplit split;

@@ -22,33 +22,37 @@ struct Evaluation {
   std::string reason{};
 };
 
+// Why `values` cannot be told, or empty when they can.
+std::string invalid(const std::vector<double>& values, size_t n_objectives, double budget) {
+  std::ostringstream os;
+  if (values.size() != n_objectives)
+    os << "the objective returned " << values.size() << " values at budget " << budget
+       << " for a study of " << n_objectives << " objectives";
+  else if (auto it = std::find_if(values.begin(), values.end(),
+                                  [](double v) { return !std::isfinite(v); });
+           it != values.end())
+    os << "the objective returned " << *it << " at budget " << budget;
+  return os.str();
+}
+
 Evaluation evaluate(Trial& trial, const BudgetMultiObjective& objective, double budget,
                     size_t n_objectives) {
   Evaluation e;
-  auto fail = [&](std::string reason) {
-    e.outcome = Outcome::failed;
-    e.reason = std::move(reason);
-  };
   try {
     e.values = objective(trial, budget);
-    std::ostringstream os;
-    if (e.values.size() != n_objectives)
-      os << "the objective returned " << e.values.size() << " values at budget " << budget
-         << " for a study of " << n_objectives << " objectives";
-    for (double v : e.values)
-      if (!std::isfinite(v) && os.tellp() == 0)
-        os << "the objective returned " << v << " at budget " << budget;
-    if (os.tellp() > 0) {
-      fail(os.str());
-      return e;
-    }
-    trial.report(step_of_budget(budget), e.values);
+    e.reason = invalid(e.values, n_objectives, budget);
+    if (e.reason.empty())
+      trial.report(step_of_budget(budget), e.values);
+    else
+      e.outcome = Outcome::failed;
   } catch (const TrialPruned&) {
     e.outcome = Outcome::pruned;
   } catch (const std::exception& ex) {
-    fail(ex.what());
+    e.outcome = Outcome::failed;
+    e.reason = ex.what();
   } catch (...) {
-    fail("an exception not derived from std::exception");
+    e.outcome = Outcome::failed;
+    e.reason = "an exception not derived from std::exception";
   }
   return e;
 }

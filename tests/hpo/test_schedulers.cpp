@@ -285,3 +285,27 @@ TEST_CASE("BOHB beats Hyperband with random configurations on a multi-fidelity H
   CHECK(median(bohb_regret) < median(hb_regret));
   CHECK(proposed > n_seeds * 3 * 49 / 3);
 }
+
+TEST_CASE("BOHB on two objectives ranks its observations by front and proposes from the model") {
+  // ZDT1 over [0, 1]^3 with noise that vanishes at the full budget.
+  Study study = seeded_study(38, {Direction::minimize, Direction::minimize});
+  const auto result = bohb(study,
+                           [](Trial& t, double budget) {
+                             std::vector<double> x;
+                             for (const char* name : {"x0", "x1", "x2"})
+                               x.push_back(t.suggest_float(name, 0, 1));
+                             Rng noise = Rng::keyed(8, t.number(), "noise", step_of_budget(budget));
+                             auto f = testing::zdt(x, false);
+                             for (double& v : f) v += (1 - budget / 27) * 0.1 * noise.normal();
+                             return f;
+                           },
+                           {.hyperband = {.max_budget = 27}});
+  CHECK(result.total_budget == 423);
+  int64_t proposed = 0;
+  for (const auto& t : study.trials()) proposed += t->system_attrs.contains("fixed_params");
+  // Of 49 configurations, those after the first N_min + 2 = 6 at budget 1, less a third.
+  CHECK(proposed > 49 / 3);
+  const auto front = study.best_trials();
+  CHECK(!front.empty());
+  for (const auto& t : front) CHECK(t->intermediate_values.rbegin()->first == 27);
+}
