@@ -5,6 +5,10 @@
 #include <map>
 
 #include "core/error.h"
+#include "hpo/pruners/hyperband.h"
+#include "hpo/pruners/percentile.h"
+#include "hpo/pruners/successive_halving.h"
+#include "hpo/pruners/threshold.h"
 #include "hpo/samplers/cmaes.h"
 #include "hpo/samplers/genetic.h"
 #include "hpo/samplers/nsga2.h"
@@ -110,6 +114,61 @@ const std::map<std::string, SamplerMaker>& samplers() {
 
 const std::map<std::string, PrunerMaker>& pruners() {
   static const std::map<std::string, PrunerMaker> table = {
+      {"hyperband",
+       [](const nlohmann::json& options) {
+         OptionReader r("pruner hyperband", options);
+         HyperbandPrunerOptions o;
+         o.min_resource = r.get("min_resource", o.min_resource);
+         o.max_resource = r.get("max_resource", o.max_resource);
+         o.reduction_factor = r.get("reduction_factor", o.reduction_factor);
+         r.finish();
+         return std::make_shared<HyperbandPruner>(o);
+       }},
+      {"median",
+       [](const nlohmann::json& options) {
+         OptionReader r("pruner median", options);
+         MedianPrunerOptions o;
+         o.n_startup_trials = r.get("n_startup_trials", o.n_startup_trials);
+         o.n_warmup_steps = r.get("n_warmup_steps", o.n_warmup_steps);
+         o.interval_steps = r.get("interval_steps", o.interval_steps);
+         o.n_min_trials = r.get("n_min_trials", o.n_min_trials);
+         r.finish();
+         return std::make_shared<MedianPruner>(o);
+       }},
+      {"percentile",
+       [](const nlohmann::json& options) {
+         OptionReader r("pruner percentile", options);
+         PercentilePrunerOptions o;
+         o.percentile = r.get("percentile", o.percentile);
+         o.n_startup_trials = r.get("n_startup_trials", o.n_startup_trials);
+         o.n_warmup_steps = r.get("n_warmup_steps", o.n_warmup_steps);
+         o.interval_steps = r.get("interval_steps", o.interval_steps);
+         o.n_min_trials = r.get("n_min_trials", o.n_min_trials);
+         r.finish();
+         return std::make_shared<PercentilePruner>(o);
+       }},
+      {"successive_halving",
+       [](const nlohmann::json& options) {
+         OptionReader r("pruner successive_halving", options);
+         SuccessiveHalvingPrunerOptions o;
+         o.min_resource = r.get("min_resource", o.min_resource);
+         o.reduction_factor = r.get("reduction_factor", o.reduction_factor);
+         o.min_early_stopping_rate = r.get("min_early_stopping_rate", o.min_early_stopping_rate);
+         if (int64_t max = r.get("max_resource", int64_t{0}); max > 0) o.max_resource = max;
+         r.finish();
+         return std::make_shared<SuccessiveHalvingPruner>(o);
+       }},
+      {"threshold",
+       [](const nlohmann::json& options) {
+         OptionReader r("pruner threshold", options);
+         ThresholdPrunerOptions o;
+         o.lower = r.get("lower", o.lower);
+         o.upper = r.get("upper", o.upper);
+         o.n_warmup_steps = r.get("n_warmup_steps", o.n_warmup_steps);
+         o.interval_steps = r.get("interval_steps", o.interval_steps);
+         r.finish();
+         return std::make_shared<ThresholdPruner>(o);
+       }},
       {"none",
        [](const nlohmann::json& options) {
          OptionReader("pruner none", options).finish();

@@ -2,6 +2,7 @@
 #include "hpo/pareto.h"
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 #include <numeric>
 
@@ -56,9 +57,10 @@ std::vector<double> crowding_distance(const std::vector<std::vector<double>>& fr
     std::iota(order.begin(), order.end(), size_t{0});
     std::stable_sort(order.begin(), order.end(),
                      [&](size_t a, size_t b) { return front[a][m] < front[b][m]; });
-    distance[order.front()] = distance[order.back()] = std::numeric_limits<double>::infinity();
     const double range = front[order.back()][m] - front[order.front()][m];
     if (range == 0) continue;
+    distance[order.front()] = distance[order.back()] = std::numeric_limits<double>::infinity();
+    if (!std::isfinite(range)) continue;
     for (size_t k = 1; k + 1 < n; ++k)
       distance[order[k]] += (front[order[k + 1]][m] - front[order[k - 1]][m]) / range;
   }

@@ -21,7 +21,9 @@ std::vector<std::vector<size_t>> non_dominated_sort(const std::vector<std::vecto
 // Crowding distance (Deb et al. 2002, section III-B) of the points of one front: per objective,
 // the gap between a point's two neighbours in that objective's order, over the front's range in
 // it, summed over objectives. The first and last point of each order get infinity, so a front's
-// extremes always survive. Directions play no part.
+// extremes always survive. An objective on which the whole front agrees separates nobody and adds
+// nothing, to its extremes either; one with an infinite range adds only its extremes. Directions
+// play no part.
 std::vector<double> crowding_distance(const std::vector<std::vector<double>>& front);
 
 // The volume dominated by `points` and bounded by `reference` (Lebesgue measure), in the

@@ -39,8 +39,10 @@ TEST_CASE("crowding distance: neighbours' gaps over each objective's range, boun
   CHECK(d[3] == inf);
   CHECK(crowding_distance({{1, 2}, {2, 1}}) == std::vector<double>{inf, inf});
   CHECK(crowding_distance({}).empty());
-  // Equal points: the boundaries of each order are still infinite, the rest add nothing.
-  CHECK(crowding_distance({{1, 1}, {1, 1}, {1, 1}}) == std::vector<double>{inf, 0, inf});
+  // A front agreeing on every objective has nothing to separate; an infinite range adds only the
+  // extremes.
+  CHECK(crowding_distance({{1, 1}, {1, 1}, {1, 1}}) == std::vector<double>{0, 0, 0});
+  CHECK(crowding_distance({{-inf, 0}, {0, 1}, {inf, 2}}) == std::vector<double>{inf, 1, inf});
 }
 
 TEST_CASE("hypervolume of staircases in two and three objectives") {
