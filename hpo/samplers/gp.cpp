@@ -134,9 +134,11 @@ std::map<std::string, double> GpSampler::sample_relative(const SamplerContext& c
   std::vector<const Distribution*> distributions;
   std::vector<uint8_t> categorical;
   std::vector<size_t> continuous;  // the inputs the local search moves
+  std::vector<size_t> gridded;     // those of them with finitely many values (int, stepped float)
   for (const auto& [param, d] : space) {
     const bool is_categorical = std::holds_alternative<CategoricalDistribution>(d);
     if (!is_categorical) continuous.push_back(distributions.size());
+    if (!is_categorical && cardinality(d)) gridded.push_back(distributions.size());
     categorical.push_back(is_categorical ? 1 : 0);
     distributions.push_back(&d);
   }
@@ -214,8 +216,21 @@ std::map<std::string, double> GpSampler::sample_relative(const SamplerContext& c
     return std::vector<double>(candidates.begin() + static_cast<std::ptrdiff_t>(i * dims),
                                candidates.begin() + static_cast<std::ptrdiff_t>((i + 1) * dims));
   };
-  std::vector<double> chosen = candidate(order[0]);
-  double chosen_score = scores[order[0]];
+  // The point returned is compared with gridded inputs on their grid points (the centre of their
+  // cell on [0, 1]), so that a point rounding onto an observed configuration scores as one (sd ~ 0)
+  // rather than as the continuous optimum beside it.
+  std::vector<double> chosen;
+  double chosen_score = -std::numeric_limits<double>::infinity();
+  auto consider = [&](std::vector<double> point) {
+    for (size_t d : gridded)
+      point[d] = encode_unit(*distributions[d], decode_unit(*distributions[d], point[d]));
+    const double value = acquisition(point, nullptr);
+    if (value > chosen_score) {
+      chosen_score = value;
+      chosen = std::move(point);
+    }
+  };
+  consider(candidate(order[0]));
 
   std::vector<std::vector<double>> starts;
   for (size_t s = 0; s < searches; ++s) starts.push_back(candidate(order[s]));
@@ -252,10 +267,7 @@ std::map<std::string, double> GpSampler::sample_relative(const SamplerContext& c
       }
       point[d] = kept;
     }
-    if (value > chosen_score) {
-      chosen_score = value;
-      chosen = point;
-    }
+    consider(point);
   }
 
   std::map<std::string, double> out;

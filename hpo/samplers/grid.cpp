@@ -12,7 +12,7 @@ namespace nabla::hpo {
 namespace {
 
 constexpr const char* kGridKey = "grid_id";
-constexpr int64_t kMaxPoints = 10'000'000;
+constexpr int64_t kMaxPoints = 1'000'000;
 
 std::optional<int64_t> grid_id_of(const FrozenTrial& t) {
   auto it = t.system_attrs.find(kGridKey);

@@ -25,7 +25,7 @@ namespace nabla::hpo {
 class GridSampler final : public Sampler {
  public:
   // A ValueError for an empty grid, a parameter without values or with a value listed twice, or
-  // more than 10 million points.
+  // more than a million points.
   explicit GridSampler(std::map<std::string, std::vector<ParamValue>> grid,
                        std::optional<uint64_t> seed = std::nullopt);
 

@@ -173,6 +173,8 @@ double SobolSampler::sample_independent(const SamplerContext& ctx, const std::st
 double SobolSampler::sample(const SamplerContext& ctx, int64_t dim, const std::string& param,
                             const Distribution& d) const {
   if (dim >= kSobolDimensions) {
+    // No direction numbers this far (Note [sobol direction numbers]): a uniform draw, which keeps
+    // the coordinate unbiased, only without the sequence's even spread.
     Rng r = rng(ctx, param);
     return sample_uniform(d, r);
   }
