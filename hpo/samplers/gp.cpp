@@ -128,8 +128,8 @@ SearchSpace GpSampler::infer_relative_search_space(const SamplerContext& ctx) {
 
 std::map<std::string, double> GpSampler::sample_relative(const SamplerContext& ctx,
                                                          const SearchSpace& space) {
-  std::vector<Observation> obs = observations(options_, ctx, space);
-  if (obs.empty()) return {};
+  // Not empty: the space is the intersection over complete trials, each one an observation.
+  const std::vector<Observation> obs = observations(options_, ctx, space);
   const size_t dims = space.size();
   std::vector<const Distribution*> distributions;
   std::vector<uint8_t> categorical;
