@@ -11,8 +11,11 @@
 #include "hpo/pruners/threshold.h"
 #include "hpo/samplers/cmaes.h"
 #include "hpo/samplers/genetic.h"
+#include "hpo/samplers/gp.h"
+#include "hpo/samplers/grid.h"
 #include "hpo/samplers/nsga2.h"
 #include "hpo/samplers/random.h"
+#include "hpo/samplers/sobol.h"
 
 namespace nabla::hpo {
 
@@ -94,6 +97,38 @@ const std::map<std::string, SamplerMaker>& samplers() {
          r.finish();
          return std::make_shared<GeneticSampler>(o);
        }},
+      {"gp",
+       [](const nlohmann::json& options, std::optional<uint64_t> seed) {
+         OptionReader r("sampler gp", options);
+         GpOptions o{.seed = seed};
+         o.n_startup_trials = r.get("n_startup_trials", o.n_startup_trials);
+         const std::string acquisition = r.get("acquisition", std::string("ei"));
+         NABLA_CHECK(acquisition == "ei" || acquisition == "ucb", ValueError,
+                     "sampler gp: acquisition is 'ei' or 'ucb', got '", acquisition, "'");
+         o.acquisition = acquisition == "ei" ? Acquisition::ei : Acquisition::ucb;
+         o.ucb_beta = r.get("ucb_beta", o.ucb_beta);
+         o.n_candidates = r.get("n_candidates", o.n_candidates);
+         o.n_local_searches = r.get("n_local_searches", o.n_local_searches);
+         o.n_fit_restarts = r.get("n_fit_restarts", o.n_fit_restarts);
+         o.max_observations = r.get("max_observations", o.max_observations);
+         r.finish();
+         return std::make_shared<GpSampler>(o);
+       }},
+      {"grid",
+       [](const nlohmann::json& options, std::optional<uint64_t> seed) {
+         OptionReader r("sampler grid", options);
+         const auto grid = r.get("grid", nlohmann::json::object());
+         r.finish();
+         NABLA_CHECK(grid.is_object() && !grid.empty(), ValueError,
+                     "sampler grid: needs the option grid = {\"name\": [values...], ...}");
+         std::map<std::string, std::vector<ParamValue>> points;
+         for (const auto& [param, values] : grid.items()) {
+           NABLA_CHECK(values.is_array(), ValueError, "sampler grid: '", param,
+                       "' needs a list of values, got ", values.dump());
+           for (const auto& v : values) points[param].push_back(param_value_from_json(v));
+         }
+         return std::make_shared<GridSampler>(std::move(points), seed);
+       }},
       {"nsga2",
        [](const nlohmann::json& options, std::optional<uint64_t> seed) {
          OptionReader r("sampler nsga2", options);
@@ -107,6 +142,14 @@ const std::map<std::string, SamplerMaker>& samplers() {
        [](const nlohmann::json& options, std::optional<uint64_t> seed) {
          OptionReader("sampler random", options).finish();
          return std::make_shared<RandomSampler>(seed);
+       }},
+      {"sobol",
+       [](const nlohmann::json& options, std::optional<uint64_t> seed) {
+         OptionReader r("sampler sobol", options);
+         SobolOptions o{.seed = seed};
+         o.scramble = r.get("scramble", o.scramble);
+         r.finish();
+         return std::make_shared<SobolSampler>(o);
        }},
   };
   return table;

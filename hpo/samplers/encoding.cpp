@@ -1,6 +1,7 @@
 // The unit-interval encoding of numeric parameters and the search-space fingerprint.
 #include "hpo/samplers/encoding.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 
@@ -61,6 +62,15 @@ double from_unit(const Distribution& d, double unit) {
   const auto [lo, hi] = unit_range(d);
   const double x = lo + unit * (hi - lo);
   return is_log(d) ? std::exp(x) : x;
+}
+
+double decode_unit(const Distribution& d, double u) {
+  u = std::clamp(u, 0.0, 1.0);
+  if (const auto* c = std::get_if<CategoricalDistribution>(&d)) {
+    const double n = static_cast<double>(c->choices.size());
+    return std::min(std::floor(u * n), n - 1);
+  }
+  return snap(d, from_unit(d, u));
 }
 
 std::string space_fingerprint(const SearchSpace& space) {

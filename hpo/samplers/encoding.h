@@ -1,5 +1,5 @@
-// Numeric parameters on the unit interval, and a fingerprint of a search space: what the
-// evolutionary samplers (CMA-ES, the genetic algorithm, NSGA-II) share to work on [0, 1]^n.
+// Parameters on the unit interval, and a fingerprint of a search space: what the samplers that
+// work on [0, 1]^n share (CMA-ES, the genetic algorithm, NSGA-II, Sobol, the Gaussian process).
 #pragma once
 
 #include <optional>
@@ -21,6 +21,9 @@ std::optional<double> grid_step(const Distribution& d);
 double to_unit(const Distribution& d, double internal);
 // The inverse of to_unit, not snapped onto the grid or into the range.
 double from_unit(const Distribution& d, double unit);
+// A value the distribution can produce from u in [0, 1] (clamped): from_unit snapped onto the grid
+// and into the range; for a categorical, choice floor(u * choices).
+double decode_unit(const Distribution& d, double u);
 
 // A hash of the space's parameter names and distributions, as 16 hex digits: samplers tag the
 // trials they propose with it, so that a changed space starts their bookkeeping afresh.

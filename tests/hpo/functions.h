@@ -87,12 +87,20 @@ inline const std::vector<TestFunction>& single_objective_functions() {
   return functions;
 }
 
+// "x0", "x1", ...: appended rather than `"x" + std::to_string(i)`, which GCC 12 at -O3 flags
+// with a false -Wrestrict (GCC bug 105329) where it is inlined.
+inline std::string coordinate_name(int i) {
+  std::string name = "x";
+  name += std::to_string(i);
+  return name;
+}
+
 // An objective suggesting x0, x1, ... in the function's box.
 inline Study::Objective objective_of(const TestFunction& fn) {
   return [&fn](Trial& t) {
     std::vector<double> x;
     for (int i = 0; i < fn.dims; ++i)
-      x.push_back(t.suggest_float(std::string("x").append(std::to_string(i)), fn.low, fn.high));
+      x.push_back(t.suggest_float(coordinate_name(i), fn.low, fn.high));
     return fn.f(x);
   };
 }
@@ -111,8 +119,7 @@ inline std::vector<double> zdt(const std::vector<double>& x, bool concave) {
 inline Study::MultiObjective zdt_objective(int dims, bool concave) {
   return [dims, concave](Trial& t) {
     std::vector<double> x;
-    for (int i = 0; i < dims; ++i)
-      x.push_back(t.suggest_float(std::string("x").append(std::to_string(i)), 0, 1));
+    for (int i = 0; i < dims; ++i) x.push_back(t.suggest_float(coordinate_name(i), 0, 1));
     return zdt(x, concave);
   };
 }

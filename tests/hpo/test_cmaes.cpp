@@ -11,6 +11,8 @@
 #include "core/error.h"
 #include "functions.h"
 #include "hpo/hpo.h"
+#include "hpo/samplers/encoding.h"
+#include "hpo/symmetric_eigen.h"
 
 using namespace nabla::hpo;
 using namespace nabla::hpo::testing;
