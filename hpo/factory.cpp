@@ -155,6 +155,16 @@ const std::map<std::string, SamplerMaker>& samplers() {
   return table;
 }
 
+// The options the median and percentile pruners share.
+template <class Options>
+Options read_peer_options(OptionReader& r, Options o) {
+  o.n_startup_trials = r.get("n_startup_trials", o.n_startup_trials);
+  o.n_warmup_steps = r.get("n_warmup_steps", o.n_warmup_steps);
+  o.interval_steps = r.get("interval_steps", o.interval_steps);
+  o.n_min_trials = r.get("n_min_trials", o.n_min_trials);
+  return o;
+}
+
 const std::map<std::string, PrunerMaker>& pruners() {
   static const std::map<std::string, PrunerMaker> table = {
       {"hyperband",
@@ -170,23 +180,15 @@ const std::map<std::string, PrunerMaker>& pruners() {
       {"median",
        [](const nlohmann::json& options) {
          OptionReader r("pruner median", options);
-         MedianPrunerOptions o;
-         o.n_startup_trials = r.get("n_startup_trials", o.n_startup_trials);
-         o.n_warmup_steps = r.get("n_warmup_steps", o.n_warmup_steps);
-         o.interval_steps = r.get("interval_steps", o.interval_steps);
-         o.n_min_trials = r.get("n_min_trials", o.n_min_trials);
+         auto o = read_peer_options(r, MedianPrunerOptions{});
          r.finish();
          return std::make_shared<MedianPruner>(o);
        }},
       {"percentile",
        [](const nlohmann::json& options) {
          OptionReader r("pruner percentile", options);
-         PercentilePrunerOptions o;
+         auto o = read_peer_options(r, PercentilePrunerOptions{});
          o.percentile = r.get("percentile", o.percentile);
-         o.n_startup_trials = r.get("n_startup_trials", o.n_startup_trials);
-         o.n_warmup_steps = r.get("n_warmup_steps", o.n_warmup_steps);
-         o.interval_steps = r.get("interval_steps", o.interval_steps);
-         o.n_min_trials = r.get("n_min_trials", o.n_min_trials);
          r.finish();
          return std::make_shared<PercentilePruner>(o);
        }},
