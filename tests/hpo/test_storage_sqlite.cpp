@@ -126,6 +126,22 @@ TEST_CASE("sqlite storage: two connections on one file see each other's changes"
   CHECK(json_of(a->trials(study)) == json_of(b->trials(study)));
 }
 
+TEST_CASE("sqlite storage: connections opening a new file at once make one schema") {
+  const std::string path = scratch().file("opened-at-once");
+  std::atomic<int> opened{0};
+  {
+    std::vector<std::jthread> threads;
+    for (int j = 0; j < 6; ++j)
+      threads.emplace_back([&, j] {
+        SqliteStorage s(path);
+        s.create_study(std::string("s").append(std::to_string(j)), {Direction::minimize});
+        ++opened;
+      });
+  }
+  CHECK(opened == 6);
+  CHECK(SqliteStorage(path).studies().size() == 6);
+}
+
 TEST_CASE("sqlite storage: connections claiming or failing trials at once take each one once") {
   const std::string path = scratch().file("claims");
   SqliteStorage a(path), b(path);
@@ -235,7 +251,7 @@ TEST_CASE("sqlite storage: a call waits out another connection's lock, up to loc
   CHECK(hasty.find_study("patient"));
 }
 
-TEST_CASE("open_storage: memory, sqlite URLs and .db paths; other schemes are refused") {
+TEST_CASE("open_storage: memory, sqlite URLs and .db paths, and other schemes refused") {
   CHECK(dynamic_cast<InMemoryStorage*>(open_storage("").get()));
   CHECK(dynamic_cast<InMemoryStorage*>(open_storage("memory").get()));
 
