@@ -28,6 +28,8 @@
 #include "hpo/schedulers/successive_halving.h"
 #include "hpo/search_space.h"
 #include "hpo/space_file.h"
+#include "hpo/sqlite_storage.h"
 #include "hpo/storage.h"
+#include "hpo/storages.h"
 #include "hpo/study.h"
 #include "hpo/trial.h"
