@@ -6,6 +6,7 @@
 #include "hpo/frozen_trial.h"
 #include "hpo/in_memory_storage.h"
 #include "hpo/pareto.h"
+#include "hpo/postgres_storage.h"
 #include "hpo/pruner.h"
 #include "hpo/sampler.h"
 #include "hpo/samplers/random.h"
