@@ -562,6 +562,8 @@ TrialPtr PostgresStorage::claim_waiting_trial(int64_t study_id) {
   TrialPtr claimed;
   impl_->run("PostgresStorage::claim_waiting_trial", Impl::Mode::transaction, [&](Connection& c) {
     Result lock = c.exec(kLockStudy, {str(study_id)});
+    NABLA_CHECK(lock.rows() == 1, ValueError,
+                "PostgresStorage::claim_waiting_trial: no study with id ", study_id);
     Result r = c.exec(std::string("WITH w AS (SELECT trial_id AS claimed FROM hpo_trials WHERE "
                                   "study_id = $1 AND state = 'waiting' ORDER BY number LIMIT 1 "
                                   "FOR UPDATE SKIP LOCKED) "
@@ -703,6 +705,8 @@ std::vector<TrialPtr> PostgresStorage::fail_stale_trials(int64_t study_id, doubl
   impl_->run("PostgresStorage::fail_stale_trials", Impl::Mode::transaction, [&](Connection& c) {
     failed.clear();
     Result lock = c.exec(kLockStudy, {str(study_id)});
+    NABLA_CHECK(lock.rows() == 1, ValueError,
+                "PostgresStorage::fail_stale_trials: no study with id ", study_id);
     // The UPDATE claims the stale trials: a worker looking at the same moment finds them failed.
     Result r = c.exec(
         "UPDATE hpo_trials AS t SET state = 'failed', completed = now(), "
