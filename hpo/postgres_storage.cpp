@@ -326,8 +326,13 @@ struct PostgresStorage::Impl {
         c->ok(), IOError, what, ": ",
         after_loss ? "lost the connection and could not reconnect to " : "cannot connect to ",
         c->describe(), ": ", c->error());
-    // Exact doubles on every server version; text as UTF-8 whatever the server's default.
-    c->script("SET extra_float_digits = 3; SET client_encoding = 'UTF8'");
+    try {
+      // Exact doubles on every server version; text as UTF-8 whatever the server's default.
+      c->script("SET extra_float_digits = 3; SET client_encoding = 'UTF8'");
+    } catch (const PgFailure& e) {
+      throw IOError(detail::concat(what, ": cannot set up the connection to ", c->describe(), ": ",
+                                   e.what()));
+    }
     return c;
   }
 
@@ -451,10 +456,11 @@ struct PostgresStorage::Impl {
 PostgresStorage::PostgresStorage(const std::string& url) : impl_(std::make_unique<Impl>()) {
   char* error = nullptr;
   PQconninfoOption* options = PQconninfoParse(url.c_str(), &error);
+  const bool parsed = options != nullptr;
   const std::string message = trimmed(error);
   PQfreemem(error);
   PQconninfoFree(options);
-  NABLA_CHECK(options, ValueError, "PostgresStorage: malformed connection string: ", message);
+  NABLA_CHECK(parsed, ValueError, "PostgresStorage: malformed connection string: ", message);
   impl_->url = url;
   impl_->create_schema();
 }
