@@ -5,9 +5,11 @@
 #include <libpq-fe.h>
 
 #include <unistd.h>
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <random>
 #include <sstream>
 #include <stdexcept>
@@ -135,7 +137,8 @@ class TestDatabase {
   const std::string& url() const { return url_; }
   const std::string& name() const { return name_; }
 
-  // `url` with its database replaced by `database`, as a key=value connection string.
+  // `url` with its database replaced by `database`, as a postgresql:// URL (what open_storage
+  // takes): user, password, host and port in front, every other setting as a query parameter.
   static std::string with_database(const std::string& url, const std::string& database) {
     char* error = nullptr;
     PQconninfoOption* options = PQconninfoParse(url.c_str(), &error);
@@ -144,23 +147,45 @@ class TestDatabase {
       PQfreemem(error);
       throw std::runtime_error("postgres tests: malformed server URL: " + message);
     }
-    std::string out;
-    for (PQconninfoOption* o = options; o->keyword; ++o) {
-      if (!o->val || std::string(o->keyword) == "dbname") continue;
-      out += std::string(o->keyword) + "=" + quoted(o->val) + " ";
-    }
+    std::map<std::string, std::string> set;
+    for (PQconninfoOption* o = options; o->keyword; ++o)
+      if (o->val) set[o->keyword] = o->val;
     PQconninfoFree(options);
-    return out + "dbname=" + quoted(database);
+    auto take = [&](const std::string& key) {
+      auto it = set.find(key);
+      if (it == set.end()) return std::string();
+      std::string v = it->second;
+      set.erase(it);
+      return encoded(v);
+    };
+    std::string out = "postgresql://" + take("user");
+    if (const std::string password = take("password"); !password.empty()) out += ":" + password;
+    if (out.back() != '/') out += "@";
+    out += take("host");
+    if (const std::string port = take("port"); !port.empty()) out += ":" + port;
+    set.erase("dbname");
+    out += "/" + encoded(database);
+    char separator = '?';
+    for (const auto& [key, value] : set) {
+      out += separator + key + "=" + encoded(value);
+      separator = '&';
+    }
+    return out;
   }
 
  private:
-  static std::string quoted(const std::string& value) {
-    std::string out = "'";
-    for (char ch : value) {
-      if (ch == '\'' || ch == '\\') out += '\\';
-      out += ch;
+  static std::string encoded(const std::string& value) {
+    std::string out;
+    for (unsigned char ch : value) {
+      if (std::isalnum(ch) || ch == '-' || ch == '.' || ch == '_' || ch == '~') {
+        out += static_cast<char>(ch);
+      } else {
+        char hex[4];
+        std::snprintf(hex, sizeof hex, "%%%02X", ch);
+        out += hex;
+      }
     }
-    return out + "'";
+    return out;
   }
 
   std::string name_, url_;
