@@ -11,6 +11,8 @@
 #include "hpo/sampler.h"
 #include "hpo/samplers/random.h"
 #include "hpo/search_space.h"
+#include "hpo/sqlite_storage.h"
 #include "hpo/storage.h"
+#include "hpo/storages.h"
 #include "hpo/study.h"
 #include "hpo/trial.h"

@@ -1,0 +1,228 @@
+// Several processes on one SQLite file (each a hpo_test_worker): a study one writes and another
+// reads, a worker killed mid-trial and the study resumed, two workers sharing a study, and the
+// heartbeat keeping a long trial of another process alive.
+#include <doctest/doctest.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+
+#include <chrono>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "hpo/hpo.h"
+#include "scratch_dir.h"
+#include "storage_conformance.h"
+
+extern char** environ;
+
+using namespace nabla::hpo;
+
+namespace {
+
+testing::ScratchDir& scratch() {
+  static testing::ScratchDir dir;
+  return dir;
+}
+
+// A hpo_test_worker process with its output in a log file; killed, if still running, when the
+// object goes (a failed check must not leave it behind).
+class Worker {
+ public:
+  explicit Worker(const std::vector<std::string>& args) : log_(scratch().file("worker", ".log")) {
+    std::vector<std::string> all = {NABLA_HPO_TEST_WORKER};
+    all.insert(all.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (auto& a : all) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 1, log_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_adddup2(&actions, 1, 2);
+    const int rc = posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    REQUIRE(rc == 0);
+  }
+  ~Worker() {
+    if (running()) kill();
+  }
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  pid_t pid() const { return pid_; }
+
+  bool running() {
+    if (exited_) return false;
+    if (waitpid(pid_, &status_, WNOHANG) == 0) return true;
+    exited_ = true;
+    return false;
+  }
+
+  // The exit status; -1 if it did not exit normally.
+  int wait() {
+    if (!exited_) waitpid(pid_, &status_, 0);
+    exited_ = true;
+    return WIFEXITED(status_) ? WEXITSTATUS(status_) : -1;
+  }
+
+  void kill() {
+    ::kill(pid_, SIGKILL);
+    wait();
+  }
+
+  std::string log() const {
+    std::ifstream in(log_);
+    std::ostringstream os;
+    os << in.rdbuf();
+    return os.str();
+  }
+
+ private:
+  std::string log_;
+  pid_t pid_ = -1;
+  int status_ = 0;
+  bool exited_ = false;
+};
+
+std::vector<std::string> operator+(std::vector<std::string> a, const std::vector<std::string>& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+
+// A new file with an empty study of that name.
+std::string file_with_study(const std::string& study) {
+  const std::string path = scratch().file(study);
+  create_study({.name = study, .storage = std::make_shared<SqliteStorage>(path)});
+  return path;
+}
+
+int64_t pid_of(const TrialPtr& t) { return t->user_attrs.at("pid").get<int64_t>(); }
+
+}  // namespace
+
+TEST_CASE("sqlite processes: a study one process writes, another reads in full") {
+  const std::string path = file_with_study("written");
+  const std::string dump = scratch().file("written", ".json");
+  Worker worker(
+      {"--storage", path, "--study", "written", "--trials", "12", "--seed", "7", "--dump", dump});
+  INFO(worker.log());
+  REQUIRE(worker.wait() == 0);
+
+  SqliteStorage storage(path);
+  const int64_t id = *storage.find_study("written");
+  const auto trials = storage.trials(id);
+  REQUIRE(trials.size() == 12);
+  for (const auto& t : trials) {
+    CHECK(t->state == TrialState::complete);
+    CHECK(t->params.size() == 3);
+    CHECK(t->intermediate_values.size() == 1);
+    CHECK(pid_of(t) == worker.pid());
+  }
+  std::ifstream in(dump);
+  CHECK(nlohmann::json::parse(in) == trials_to_json(storage.study(id), trials));
+}
+
+TEST_CASE("sqlite processes: a killed worker loses no finished trial; the next one resumes") {
+  const std::string path = file_with_study("resume");
+  const std::vector<std::string> common = {
+      "--storage",   path,  "--study", "resume", "--until",       "8", "--seed", "3",
+      "--heartbeat", "0.1", "--grace", "0.5",    "--max-retries", "1"};
+  Worker first(common + std::vector<std::string>{"--hang-at", "4"});
+
+  SqliteStorage storage(path);
+  const int64_t id = *storage.find_study("resume");
+  std::vector<TrialPtr> trials;
+  for (int i = 0; i < 1000; ++i) {
+    trials = storage.trials(id);
+    if (trials.size() > 4 && trials[4]->user_attrs.contains("hanging")) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  INFO(first.log());
+  REQUIRE(trials.size() == 5);
+  first.kill();
+  const auto finished =
+      conformance::json_of(std::vector<TrialPtr>(trials.begin(), trials.begin() + 4));
+  trials = storage.trials(id);
+  REQUIRE(trials.size() == 5);
+  CHECK(conformance::json_of(std::vector<TrialPtr>(trials.begin(), trials.begin() + 4)) ==
+        finished);
+  for (int k = 0; k < 4; ++k) CHECK(trials[k]->state == TrialState::complete);
+  CHECK(trials[4]->state == TrialState::running);
+
+  // Past the grace period the next worker fails the abandoned trial and retries its parameters.
+  std::this_thread::sleep_for(std::chrono::milliseconds(600));
+  Worker second(common);
+  INFO(second.log());
+  REQUIRE(second.wait() == 0);
+  trials = storage.trials(id);
+  REQUIRE(trials.size() == 9);
+  CHECK(conformance::json_of(std::vector<TrialPtr>(trials.begin(), trials.begin() + 4)) ==
+        finished);
+  CHECK(trials[4]->state == TrialState::failed);
+  CHECK(trials[4]
+            ->system_attrs.at("fail_reason")
+            .get<std::string>()
+            .starts_with("no heartbeat for more than 0.5"));
+  CHECK(trials[5]->system_attrs.at("retried_from") == 4);
+  CHECK(trials[5]->params == trials[4]->params);
+  CHECK(pid_of(trials[5]) == second.pid());
+  int64_t complete = 0;
+  for (size_t k = 0; k < trials.size(); ++k) {
+    CHECK(trials[k]->number == static_cast<int64_t>(k));
+    complete += trials[k]->state == TrialState::complete;
+  }
+  CHECK(complete == 8);
+}
+
+TEST_CASE("sqlite processes: two workers share a study, no trial lost or duplicated") {
+  const std::string path = file_with_study("pair");
+  const std::vector<std::string> common = {"--storage", path, "--study",  "pair",
+                                           "--trials",  "40", "--n-jobs", "2"};
+  Worker a(common + std::vector<std::string>{"--seed", "1"});
+  Worker b(common + std::vector<std::string>{"--seed", "2"});
+  INFO(a.log());
+  INFO(b.log());
+  CHECK(a.wait() == 0);
+  CHECK(b.wait() == 0);
+  CHECK(a.log().find("locked") == std::string::npos);
+  CHECK(b.log().find("locked") == std::string::npos);
+
+  SqliteStorage storage(path);
+  const auto trials = storage.trials(*storage.find_study("pair"));
+  REQUIRE(trials.size() == 80);
+  std::map<int64_t, int> per_pid;
+  std::set<int64_t> ids;
+  for (size_t k = 0; k < trials.size(); ++k) {
+    CHECK(trials[k]->number == static_cast<int64_t>(k));
+    CHECK(trials[k]->state == TrialState::complete);
+    ids.insert(trials[k]->id);
+    ++per_pid[pid_of(trials[k])];
+  }
+  CHECK(ids.size() == 80);
+  CHECK(per_pid == std::map<int64_t, int>{{a.pid(), 40}, {b.pid(), 40}});
+}
+
+TEST_CASE("sqlite processes: the heartbeat keeps a trial longer than the grace period alive") {
+  const std::string path = file_with_study("live");
+  Worker worker({"--storage", path, "--study", "live", "--trials", "2", "--sleep", "1.0",
+                 "--heartbeat", "0.1", "--grace", "0.4"});
+  SqliteStorage storage(path);
+  const int64_t id = *storage.find_study("live");
+  int64_t looks_at_running = 0;
+  while (worker.running()) {
+    // Another process looking for stale trials, as every worker does before each trial.
+    CHECK(storage.fail_stale_trials(id, 0.4).empty());
+    for (const auto& t : storage.trials(id)) looks_at_running += t->state == TrialState::running;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  INFO(worker.log());
+  CHECK(worker.wait() == 0);
+  CHECK(looks_at_running >= 20);
+  const auto trials = storage.trials(id);
+  REQUIRE(trials.size() == 2);
+  for (const auto& t : trials) CHECK(t->state == TrialState::complete);
+}
