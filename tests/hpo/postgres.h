@@ -15,7 +15,7 @@
 #include <stdexcept>
 #include <string>
 
-namespace nabla::testing {
+namespace nabla::hpo::testing {
 
 // Where the server comes from, first found first: NABLA_TEST_POSTGRES_URL names one of your own
 // (its user must be allowed to create databases); NABLA_TEST_POSTGRES_STATE names the file that
@@ -104,16 +104,21 @@ class Admin {
   PGconn* conn_;
 };
 
+// Whether the tests have a server; where they have none, the test says why, in words that ctest
+// reads as a skip (tests/CMakeLists.txt).
+inline bool postgres_available() {
+  const PostgresServer& server = PostgresServer::get();
+  if (server.url().empty()) MESSAGE("PostgreSQL tests skipped: " << server.skip_reason());
+  return !server.url().empty();
+}
+
 // A database of its own for one test on the server above, dropped when the test ends. False
 // where no server can run; the test then returns at once, and says why.
 class TestDatabase {
  public:
   TestDatabase() {
+    if (!postgres_available()) return;
     const PostgresServer& server = PostgresServer::get();
-    if (server.url().empty()) {
-      MESSAGE("PostgreSQL tests skipped: " << server.skip_reason());
-      return;
-    }
     std::random_device device;
     std::ostringstream name;
     name << "nabla_test_" << getpid() << "_" << std::hex << device();
@@ -191,4 +196,4 @@ class TestDatabase {
   std::string name_, url_;
 };
 
-}  // namespace nabla::testing
+}  // namespace nabla::hpo::testing

@@ -1,6 +1,7 @@
-// PostgresStorage on a real server: connection errors, the schema, exact round trips, threads on
-// several storages, a study with n_jobs, the heartbeat by the server's clock, the incremental
-// trials(), lost connections and retried transactions.
+// PostgresStorage on a real server: the conformance checks, connection errors, open_storage's
+// URLs, the schema, exact round trips, threads on several storages, a study with n_jobs, the
+// heartbeat by the server's clock, the incremental trials(), lost connections and retried
+// transactions.
 #include <doctest/doctest.h>
 
 #include <arpa/inet.h>
@@ -16,12 +17,23 @@
 #include "core/error.h"
 #include "hpo/hpo.h"
 #include "postgres.h"
+#include "storage_conformance.h"
 
 using namespace nabla::hpo;
-using nabla::testing::Admin;
-using nabla::testing::TestDatabase;
+using nabla::hpo::testing::Admin;
+using nabla::hpo::testing::TestDatabase;
 
 namespace {
+
+// A storage on a database of its own, dropped with the storage.
+std::shared_ptr<Storage> fresh_postgres() {
+  struct Fresh {
+    TestDatabase db;
+    PostgresStorage storage{db.url()};
+  };
+  auto fresh = std::make_shared<Fresh>();
+  return std::shared_ptr<Storage>(fresh, &fresh->storage);
+}
 
 // A port on 127.0.0.1 that nothing listens on: the kernel's pick, closed again.
 int closed_port() {
@@ -76,6 +88,9 @@ nlohmann::json without_times(const FrozenTrial& t) {
 
 }  // namespace
 
+NABLA_STORAGE_CONFORMANCE_IF("postgres: PostgreSQL", nabla::hpo::testing::postgres_available(),
+                             fresh_postgres)
+
 TEST_CASE("postgres: a malformed URL is a ValueError, an unreachable server an IOError naming it") {
   CHECK_THROWS_AS(PostgresStorage("postgresql://[bad"), nabla::ValueError);
   CHECK(error_of([] {
@@ -89,9 +104,10 @@ TEST_CASE("postgres: a malformed URL is a ValueError, an unreachable server an I
                             std::to_string(port) + " (database 'db', user 'someone'): "));
   CHECK(message.find("Connection refused") != std::string::npos);
   CHECK(message.find("secret") == std::string::npos);
+  CHECK(error_of([&] { open_storage(url); }) == message);
 }
 
-TEST_CASE("postgres: the schema is created once, versioned, and shared by every storage") {
+TEST_CASE("postgres: the schema is created once, versioned, shared; open_storage opens it") {
   TestDatabase db;
   if (!db) return;
   // Storages opening an empty database at the same moment take turns creating the schema.
@@ -108,6 +124,12 @@ TEST_CASE("postgres: the schema is created once, versioned, and shared by every 
   CHECK(storages[2]->study(id).directions == std::vector<Direction>{Direction::maximize});
   CHECK_THROWS_AS(storages[1]->create_study("shared", {Direction::minimize}), nabla::ValueError);
   CHECK(storages[1]->studies().size() == 1);
+  // open_storage takes both spellings of the scheme.
+  REQUIRE(db.url().starts_with("postgresql://"));
+  auto opened = open_storage("postgres://" + db.url().substr(13));
+  CHECK(dynamic_cast<PostgresStorage*>(opened.get()));
+  CHECK(opened->find_study("shared") == id);
+  CHECK(dynamic_cast<PostgresStorage*>(open_storage(db.url()).get()));
 
   admin.query("UPDATE hpo_schema_version SET version = 2");
   CHECK(error_of([&] { PostgresStorage{db.url()}; }) ==
@@ -315,7 +337,7 @@ TEST_CASE("postgres: a lost connection is reconnected once, then the call fails 
   const int64_t study = storage.create_study("flaky", {Direction::minimize});
   const TrialPtr t = storage.create_trial(study, {});
   // From the server's first database: a session cannot turn away its own database.
-  Admin admin(nabla::testing::PostgresServer::get().url());
+  Admin admin(nabla::hpo::testing::PostgresServer::get().url());
   const std::string kill_storage =
       "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = '" +
       db.name() + "'";
