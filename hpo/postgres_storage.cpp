@@ -11,7 +11,6 @@
 #include <cmath>
 #include <cstdlib>
 #include <functional>
-#include <limits>
 #include <mutex>
 #include <random>
 #include <thread>
@@ -62,8 +61,8 @@ CREATE TABLE hpo_trials (
   number bigint NOT NULL,
   state text NOT NULL,
   objective_values float8[] NOT NULL DEFAULT '{}',
-  params text NOT NULL DEFAULT '{}',
-  intermediate_values text NOT NULL DEFAULT '{}',
+  params text NOT NULL DEFAULT '{}',               -- name: {"value": ..., "distribution": ...}
+  intermediate_values text NOT NULL DEFAULT '{}',  -- step: [values], NaN and infinities as text
   user_attrs text NOT NULL,
   system_attrs text NOT NULL,
   started timestamptz,
@@ -570,6 +569,8 @@ TrialPtr PostgresStorage::claim_waiting_trial(int64_t study_id) {
     Result lock = c.exec(kLockStudy, {str(study_id)});
     NABLA_CHECK(lock.rows() == 1, ValueError,
                 "PostgresStorage::claim_waiting_trial: no study with id ", study_id);
+    // Under the study's lock claims take turns; SKIP LOCKED keeps one from waiting behind a row
+    // that some other statement holds (a heartbeat, an administrator's UPDATE).
     Result r = c.exec(std::string("WITH w AS (SELECT trial_id AS claimed FROM hpo_trials WHERE "
                                   "study_id = $1 AND state = 'waiting' ORDER BY number LIMIT 1 "
                                   "FOR UPDATE SKIP LOCKED) "
