@@ -65,8 +65,15 @@ fi
 
 dir=$(mktemp -d /tmp/nabla-postgres.XXXXXX)
 printf 'dir=%s\nbin=%s\n' "$dir" "$bin" > "$state"
-# Whatever fails from here on leaves nothing behind.
-trap 'status=$?; if [ $status -ne 0 ]; then [ -f "$dir/server.log" ] && cat "$dir/server.log" >&2; stop; fi' EXIT
+# Whatever fails from here on leaves nothing behind but its log on stderr.
+on_exit() {
+  status=$?
+  if [ "$status" -ne 0 ]; then
+    if [ -f "$dir/server.log" ]; then cat "$dir/server.log" >&2; fi
+    stop
+  fi
+}
+trap on_exit EXIT
 [ -n "$as" ] && chown postgres: "$dir"
 
 $as "$bin/initdb" -D "$dir/data" -U nabla -A trust -E UTF8 --locale=C --no-sync \
