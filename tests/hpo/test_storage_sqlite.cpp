@@ -126,6 +126,47 @@ TEST_CASE("sqlite storage: two connections on one file see each other's changes"
   CHECK(json_of(a->trials(study)) == json_of(b->trials(study)));
 }
 
+TEST_CASE("sqlite storage: connections claiming or failing trials at once take each one once") {
+  const std::string path = scratch().file("claims");
+  SqliteStorage a(path), b(path);
+  const int64_t study = a.create_study("s", {Direction::minimize});
+  constexpr int kTrials = 60;
+  for (int i = 0; i < kTrials; ++i) a.create_trial(study, {.state = TrialState::waiting});
+  auto from_both = [&](const std::function<std::vector<int64_t>(Storage&)>& take) {
+    std::mutex mutex;
+    std::vector<int64_t> taken;
+    {
+      std::vector<std::jthread> threads;
+      for (int j = 0; j < 4; ++j)
+        threads.emplace_back([&, j] {
+          auto mine = take(j % 2 ? static_cast<Storage&>(a) : b);
+          std::lock_guard lock(mutex);
+          taken.insert(taken.end(), mine.begin(), mine.end());
+        });
+    }
+    std::sort(taken.begin(), taken.end());
+    return taken;
+  };
+  std::vector<int64_t> all(kTrials);
+  for (int i = 0; i < kTrials; ++i) all[static_cast<size_t>(i)] = i;
+
+  const auto claimed = from_both([&](Storage& s) {
+    std::vector<int64_t> numbers;
+    while (TrialPtr t = s.claim_waiting_trial(study)) numbers.push_back(t->number);
+    return numbers;
+  });
+  CHECK(claimed == all);
+
+  std::this_thread::sleep_for(std::chrono::milliseconds(150));
+  const auto failed = from_both([&](Storage& s) {
+    std::vector<int64_t> numbers;
+    for (const auto& t : s.fail_stale_trials(study, 0.1)) numbers.push_back(t->number);
+    return numbers;
+  });
+  CHECK(failed == all);
+  for (const auto& t : b.trials(study)) CHECK(t->state == TrialState::failed);
+}
+
 TEST_CASE("sqlite storage: files it cannot use are errors that name them") {
   const std::string nowhere = (scratch().path() / "missing-dir" / "s.db").string();
   std::string message = error_of([&] { SqliteStorage s(nowhere); });
@@ -242,8 +283,9 @@ TEST_CASE("sqlite storage: the cost of trials() and of ask/tell as a study grows
   };
   std::printf("%-7s %7s %14s %14s %14s %14s\n", "storage", "trials", "trials() warm",
               "trials() cold", "trials()+1", "ask/tell");
+  testing::ScratchDir disk(testing::ScratchDir::Place::disk);
   for (const std::string kind : {"memory", "sqlite"}) {
-    const std::string path = scratch().file("timing");
+    const std::string path = disk.file("timing");
     std::shared_ptr<Storage> storage = open_storage(kind == "memory" ? "memory" : path);
     Study study = create_study(
         {.name = "timing", .storage = storage, .sampler = std::make_shared<RandomSampler>(1)});
