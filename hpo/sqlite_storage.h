@@ -21,7 +21,9 @@ struct SqliteStorageOptions {
 // sync of the write-ahead log, so a finished trial survives a crash of the process or the machine.
 // A busy database is waited for (SQLite's busy timeout, then retries with exponential backoff and
 // jitter) up to `lock_timeout`. trials() reads only what changed since its last call (Note
-// [change counter] in sqlite_storage.cpp).
+// [change counter] in sqlite_storage.cpp). The processes sharing a file must run on one machine
+// with the file on a local disk: WAL's shared-memory index does not work over a network file
+// system.
 class SqliteStorage final : public Storage {
  public:
   // Creates the file and its tables if missing. An IOError if the file cannot be opened or is not

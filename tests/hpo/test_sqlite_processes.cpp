@@ -57,7 +57,7 @@ TEST_CASE("sqlite processes: a study one process writes, another reads in full")
   CHECK(nlohmann::json::parse(in) == trials_to_json(storage.study(id), trials));
 }
 
-TEST_CASE("sqlite processes: a killed worker loses no finished trial; the next one resumes") {
+TEST_CASE("sqlite processes: a killed worker loses no finished trial, and the next one resumes") {
   const std::string path = file_with_study("resume");
   const std::vector<std::string> common = {
       "--storage",   path,  "--study", "resume", "--until",       "8", "--seed", "3",
