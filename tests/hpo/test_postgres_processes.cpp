@@ -50,7 +50,8 @@ TEST_CASE("postgres: two worker processes share a study, no trial lost or duplic
   CHECK(per_pid == std::map<int64_t, int>{{a.pid(), 30}, {b.pid(), 30}});
 }
 
-TEST_CASE("postgres: a worker killed by SIGKILL loses no finished trial; the next one resumes") {
+TEST_CASE(
+    "postgres: a worker killed by SIGKILL loses no finished trial, and the next one resumes") {
   TestDatabase db;
   if (!db) return;
   PostgresStorage storage(db.url());

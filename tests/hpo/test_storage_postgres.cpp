@@ -107,7 +107,7 @@ TEST_CASE("postgres: a malformed URL is a ValueError, an unreachable server an I
   CHECK(error_of([&] { open_storage(url); }) == message);
 }
 
-TEST_CASE("postgres: the schema is created once, versioned, shared; open_storage opens it") {
+TEST_CASE("postgres: the schema is created once, versioned and shared, and open_storage opens it") {
   TestDatabase db;
   if (!db) return;
   // Storages opening an empty database at the same moment take turns creating the schema.
