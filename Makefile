@@ -3,7 +3,7 @@
 # Debian packages the build needs (DESIGN.md, "Build").
 PACKAGES := build-essential cmake libopenblas-openmp-dev doctest-dev libstb-dev zlib1g-dev \
             nlohmann-json3-dev libsqlite3-dev libcli11-dev libbenchmark-dev \
-            dataset-fashion-mnist curl
+            dataset-fashion-mnist curl postgresql libpq-dev
 
 BUILD := build
 ASAN_BUILD := build-asan

@@ -8,6 +8,7 @@
 #include "hpo/gaussian_process.h"
 #include "hpo/in_memory_storage.h"
 #include "hpo/pareto.h"
+#include "hpo/postgres_storage.h"
 #include "hpo/pruner.h"
 #include "hpo/pruners/hyperband.h"
 #include "hpo/pruners/percentile.h"

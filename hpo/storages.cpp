@@ -3,6 +3,7 @@
 
 #include "core/error.h"
 #include "hpo/in_memory_storage.h"
+#include "hpo/postgres_storage.h"
 #include "hpo/sqlite_storage.h"
 
 namespace nabla::hpo {
@@ -10,8 +11,8 @@ namespace nabla::hpo {
 namespace {
 
 constexpr const char* kForms =
-    "\"memory\" (or empty), \"sqlite:///relative/path.db\", \"sqlite:////absolute/path.db\", or "
-    "a file path ending in .db";
+    "\"memory\" (or empty), \"sqlite:///relative/path.db\", \"sqlite:////absolute/path.db\", "
+    "a file path ending in .db, or \"postgresql://user:password@host:port/database\"";
 
 // The URL as an error may show it: a password in user:password@host is replaced by ***.
 std::string redacted(const std::string& url) {
@@ -36,9 +37,8 @@ std::shared_ptr<Storage> open_storage(const std::string& url) {
                 "\"sqlite:////absolute/path.db\"");
     return std::make_shared<SqliteStorage>(url.substr(10));
   }
-  NABLA_CHECK(!url.starts_with("postgresql://") && !url.starts_with("postgres://"), ValueError,
-              "open_storage: '", redacted(url),
-              "' asks for PostgreSQL, but this nabla has no PostgreSQL storage yet; use ", kForms);
+  if (url.starts_with("postgresql://") || url.starts_with("postgres://"))
+    return std::make_shared<PostgresStorage>(url);
   const bool scheme = url.find("://") != std::string::npos;
   NABLA_CHECK(!scheme && url.ends_with(".db"), ValueError, "open_storage: unknown storage '",
               redacted(url), "'; expected ", kForms);

@@ -272,12 +272,7 @@ TEST_CASE("open_storage: memory, sqlite URLs and .db paths, and other schemes re
   CHECK(std::filesystem::exists(scratch().path() / "relative.db"));
   CHECK(std::filesystem::exists(scratch().path() / "sub-relative.db"));
 
-  std::string message = error_of([] { open_storage("postgresql://ann:s3cret@db.example/hpo"); });
-  CHECK(message.find("PostgreSQL") != std::string::npos);
-  CHECK(message.find("ann:***@db.example") != std::string::npos);
-  CHECK(message.find("s3cret") == std::string::npos);
-  CHECK_THROWS_AS(open_storage("postgres://db.example/hpo"), nabla::ValueError);
-  message = error_of([] { open_storage("mysql://bob:hunter2@db/hpo"); });
+  std::string message = error_of([] { open_storage("mysql://bob:hunter2@db/hpo"); });
   CHECK(message.find("unknown storage") != std::string::npos);
   CHECK(message.find("sqlite:///relative/path.db") != std::string::npos);
   CHECK(message.find("hunter2") == std::string::npos);

@@ -1,0 +1,100 @@
+// Several processes on one PostgreSQL database, each a hpo_test_worker given a postgresql:// URL:
+// two workers sharing a study, and a worker killed mid-trial whose finished trials survive while
+// the next worker fails its abandoned trial by the server's clock and resumes the study.
+#include <doctest/doctest.h>
+
+#include <chrono>
+#include <map>
+#include <set>
+#include <thread>
+
+#include "hpo/hpo.h"
+#include "postgres.h"
+#include "storage_conformance.h"
+#include "worker_process.h"
+
+using namespace nabla::hpo;
+using conformance::json_of;
+using testing::Admin;
+using testing::pid_of;
+using testing::TestDatabase;
+using testing::Worker;
+using testing::operator+;
+
+TEST_CASE("postgres: two worker processes share a study, no trial lost or duplicated") {
+  TestDatabase db;
+  if (!db) return;
+  create_study({.name = "pair", .storage = open_storage(db.url())});
+  const std::vector<std::string> common = {"--storage", db.url(), "--study",  "pair",
+                                           "--trials",  "30",     "--n-jobs", "2"};
+  Worker a(common + std::vector<std::string>{"--seed", "1"});
+  Worker b(common + std::vector<std::string>{"--seed", "2"});
+  INFO(a.log());
+  INFO(b.log());
+  CHECK(a.wait() == 0);
+  CHECK(b.wait() == 0);
+
+  PostgresStorage storage(db.url());
+  const auto trials = storage.trials(*storage.find_study("pair"));
+  REQUIRE(trials.size() == 60);
+  std::map<int64_t, int> per_pid;
+  std::set<int64_t> ids;
+  for (size_t k = 0; k < trials.size(); ++k) {
+    CHECK(trials[k]->number == static_cast<int64_t>(k));
+    CHECK(trials[k]->state == TrialState::complete);
+    CHECK(trials[k]->params.size() == 3);
+    ids.insert(trials[k]->id);
+    ++per_pid[pid_of(trials[k])];
+  }
+  CHECK(ids.size() == 60);
+  CHECK(per_pid == std::map<int64_t, int>{{a.pid(), 30}, {b.pid(), 30}});
+}
+
+TEST_CASE(
+    "postgres: a worker killed by SIGKILL loses no finished trial, and the next one resumes") {
+  TestDatabase db;
+  if (!db) return;
+  PostgresStorage storage(db.url());
+  const int64_t id = create_study({.name = "resume", .storage = open_storage(db.url())}).id();
+  const std::vector<std::string> common = {
+      "--storage",   db.url(), "--study", "resume", "--until",       "8", "--seed", "3",
+      "--heartbeat", "1",      "--grace", "30",     "--max-retries", "1"};
+  Worker first(common + std::vector<std::string>{"--hang-at", "4"});
+  std::vector<TrialPtr> trials;
+  for (int i = 0; i < 1000; ++i) {
+    trials = storage.trials(id);
+    if (trials.size() > 4 && trials[4]->user_attrs.contains("hanging")) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  INFO(first.log());
+  REQUIRE(trials.size() == 5);
+  first.kill();
+  const auto finished = json_of(std::vector<TrialPtr>(trials.begin(), trials.begin() + 4));
+  trials = storage.trials(id);
+  REQUIRE(trials.size() == 5);
+  CHECK(json_of(std::vector<TrialPtr>(trials.begin(), trials.begin() + 4)) == finished);
+  for (int k = 0; k < 4; ++k) CHECK(trials[k]->state == TrialState::complete);
+  CHECK(trials[4]->state == TrialState::running);
+
+  // By the server's clock the dead worker's last beat is now an hour old, past the grace period:
+  // the next worker fails its trial and runs its parameters again.
+  Admin(db.url()).query(
+      "UPDATE hpo_trials SET heartbeat = heartbeat - interval '1 hour' WHERE state = 'running'");
+  Worker second(common);
+  INFO(second.log());
+  REQUIRE(second.wait() == 0);
+  trials = storage.trials(id);
+  REQUIRE(trials.size() == 9);
+  CHECK(json_of(std::vector<TrialPtr>(trials.begin(), trials.begin() + 4)) == finished);
+  CHECK(trials[4]->state == TrialState::failed);
+  CHECK(trials[4]->system_attrs.at("fail_reason") == "no heartbeat for more than 30.000000 s");
+  CHECK(trials[5]->system_attrs.at("retried_from") == 4);
+  CHECK(trials[5]->params == trials[4]->params);
+  CHECK(pid_of(trials[5]) == second.pid());
+  int64_t complete = 0;
+  for (size_t k = 0; k < trials.size(); ++k) {
+    CHECK(trials[k]->number == static_cast<int64_t>(k));
+    complete += trials[k]->state == TrialState::complete;
+  }
+  CHECK(complete == 8);
+}
