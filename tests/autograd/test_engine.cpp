@@ -47,7 +47,7 @@ TEST_CASE("backward: non-scalar roots need an explicit gradient") {
   CHECK_THROWS_AS(backward(y, from_vector<float>({1, 2, 3})), ShapeError);
 }
 
-TEST_CASE("backward: a second pass through a freed graph is an error; retain_graph allows it") {
+TEST_CASE("backward: a second pass through a freed graph is an error, retain_graph allows it") {
   Tensor x = from_vector<float>({1, 2}).requires_grad_();
   Tensor loss = sum(exp(x));
   backward(loss, Tensor(), /*retain_graph=*/true);

@@ -8,7 +8,7 @@
 
 using namespace nabla;
 
-TEST_CASE("same seed, same numbers; another seed, other numbers") {
+TEST_CASE("same seed, same numbers, another seed, other numbers") {
   manual_seed(42);
   std::vector<float> a = randn({1000}).to_vector<float>();
   std::vector<float> a2 = rand({10}).to_vector<float>();

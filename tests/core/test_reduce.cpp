@@ -106,7 +106,7 @@ TEST_CASE("softmax and log_softmax: rows sum to one, stable for large inputs") {
   check_close(sum(cols, {0}), {1, 1, 1});
 }
 
-TEST_CASE("max and min propagate NaN; empty reductions") {
+TEST_CASE("max and min propagate NaN, empty reductions") {
   Tensor x = from_vector<float>({1, NAN, 3});
   CHECK(std::isnan(amax(x).item()));
   CHECK(std::isnan(amin(x).item()));

@@ -23,7 +23,7 @@ TEST_CASE("views share storage and write through") {
   CHECK(base.version() == version + 1);  // the fill bumped the shared version counter
 }
 
-TEST_CASE("view needs compatible strides; reshape copies when it must") {
+TEST_CASE("view needs compatible strides, reshape copies when it must") {
   Tensor x = arange(6);
   Tensor m = view(x, {2, 3});
   Tensor t = transpose(m, 0, 1);

@@ -63,7 +63,7 @@ TEST_CASE("PNG and BMP decode exactly to planes [3, H, W]") {
   }
 }
 
-TEST_CASE("grey becomes RGB, alpha is dropped; JPEG decodes close to its source") {
+TEST_CASE("grey becomes RGB, alpha is dropped, JPEG decodes close to its source") {
   const int w = 4, h = 2;
   std::vector<uint8_t> grey = pattern(w, h, 1);
   Tensor g = decode_image(encode(Format::png, w, h, 1, grey), "grey.png");

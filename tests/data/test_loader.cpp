@@ -72,7 +72,7 @@ std::vector<int64_t> sorted(std::vector<int64_t> v) {
 
 }  // namespace
 
-TEST_CASE("without shuffling, batches follow the dataset; inputs float32, targets int64") {
+TEST_CASE("without shuffling, batches follow the dataset, inputs float32, targets int64") {
   DataLoader loader(counting(10), {.batch_size = 4});
   CHECK(loader.size() == 3);
   std::vector<int64_t> sizes;
@@ -224,7 +224,7 @@ TEST_CASE("leaving the loop early stops the workers within the prefetch bound") 
   CHECK((*loader.begin()).targets.to_vector<int64_t>()[0] == 0);
 }
 
-TEST_CASE("destroying the loader mid-epoch stops its workers; the iterator then reports it") {
+TEST_CASE("destroying the loader mid-epoch stops its workers, the iterator then reports it") {
   auto probe = std::make_shared<ProbeDataset>(10000, -1);
   auto loader = std::make_unique<DataLoader>(
       probe, LoaderOptions{.batch_size = 10, .num_workers = 3, .prefetch_factor = 2});

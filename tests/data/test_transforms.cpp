@@ -57,7 +57,7 @@ TEST_CASE("crop with zero padding, on float and uint8, several channels") {
   CHECK_THROWS_AS(crop(zeros({3, 3}), 0, 0, 1, 1), ShapeError);
 }
 
-TEST_CASE("hflip mirrors each row; on a transposed view too") {
+TEST_CASE("hflip mirrors each row, on a transposed view too") {
   CHECK(ints(hflip(three_by_three())) == std::vector<int64_t>{3, 2, 1, 6, 5, 4, 9, 8, 7});
   Tensor t = core::transpose(three_by_three(kFloat32), 1, 2);  // rows 1 4 7 / 2 5 8 / 3 6 9
   testing::check_close(hflip(t), {7, 4, 1, 8, 5, 2, 9, 6, 3});
@@ -74,7 +74,7 @@ TEST_CASE("cutout fills the square around its centre, clipped to the image") {
   CHECK(ints(x)[0] == 1);  // the input is untouched
 }
 
-TEST_CASE("to_float scales uint8 by 1/255; normalize is per channel") {
+TEST_CASE("to_float scales uint8 by 1/255, normalize is per channel") {
   Tensor u = from_vector<uint8_t>({0, 51, 255, 102}, {2, 1, 2});
   Tensor f = to_float(u);
   CHECK(f.dtype() == kFloat32);
@@ -111,7 +111,7 @@ TEST_CASE("RandomCrop takes a window at a uniform offset, decided by the stream 
   CHECK(offsets.size() == 25);
 }
 
-TEST_CASE("RandomHorizontalFlip flips about half the time; Cutout with p = 0 never cuts") {
+TEST_CASE("RandomHorizontalFlip flips about half the time, Cutout with p = 0 never cuts") {
   Tensor x = three_by_three();
   RandomHorizontalFlip flip;
   int flipped = 0;
@@ -128,7 +128,7 @@ TEST_CASE("RandomHorizontalFlip flips about half the time; Cutout with p = 0 nev
   CHECK(std::count(cut.begin(), cut.end(), 0) == 1);
 }
 
-TEST_CASE("Compose chains transforms; the CIFAR-10 training pipeline gives normalized floats") {
+TEST_CASE("Compose chains transforms, the CIFAR-10 training pipeline gives normalized floats") {
   Tensor img = core::to(full({3, 32, 32}, 128), kUInt8);
   RandomStream r = RandomStream::for_sample(0, 0, 0);
   Tensor y = (*cifar10_train_transform())(img, r);

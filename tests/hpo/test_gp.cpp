@@ -124,7 +124,7 @@ TEST_CASE("the log marginal likelihood has its closed form and its gradient is e
   }
 }
 
-TEST_CASE("a fitted GP interpolates noiseless data; its variance is ~0 there and grows away") {
+TEST_CASE("a fitted GP interpolates noiseless data, its variance is ~0 there and grows away") {
   const GpData data = smooth_data(15, 2, 3);
   Rng rng(4);
   const std::vector<double> theta = fit_gp_hyperparameters(data, rng);
@@ -398,7 +398,7 @@ TEST_CASE("GP-BO over log, int, stepped and categorical parameters finds the bes
   CHECK(study.best_value() < 0.3);
 }
 
-TEST_CASE("UCB also optimizes; the GP refuses a multi-objective study") {
+TEST_CASE("UCB also optimizes, the GP refuses a multi-objective study") {
   const TestFunction& branin_fn = single_objective_functions()[0];
   std::vector<double> regrets;
   for (uint64_t seed = 0; seed < 3; ++seed) {
@@ -438,7 +438,7 @@ TEST_CASE("warm start: an earlier study's trials let the GP start at trial 0") {
   CHECK(median(warm) < median(cold));
 }
 
-TEST_CASE("the observation cap keeps the best half and the most recent; the GP still optimizes") {
+TEST_CASE("the observation cap keeps the best half and the most recent, the GP still optimizes") {
   // The best 3 of 9 by utility (indices 1, 4, 6), then the 3 most recent of the others.
   CHECK(gp_observation_subset({1.0, 6.0, 0.5, 2.0, 5.0, 0.0, 4.0, 3.0, -1.0}, 6) ==
         std::vector<size_t>{1, 4, 5, 6, 7, 8});

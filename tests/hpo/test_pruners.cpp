@@ -74,7 +74,7 @@ TEST_CASE("median pruner: worse than the peers' median at the step is pruned") {
   CHECK(!prunes(median, history, asking({}), kMinimize));
 }
 
-TEST_CASE("median pruner: startup trials count complete ones only; warm-up; intervals") {
+TEST_CASE("median pruner: startup trials count complete ones only, warm-up, intervals") {
   auto history = five_peers();
   history.pop_back();
   history.push_back(share(flat_trial(4, TrialState::pruned, {9.0}, {0, 1, 2})));
@@ -229,7 +229,7 @@ TEST_CASE("ASHA pruner for two objectives ranks by front, then crowding distance
   CHECK(prunes(halves, history, asking({{1, {1.5, 4}}}), kMin2));
 }
 
-TEST_CASE("ASHA over a study: every decision follows the rule; counts per rung") {
+TEST_CASE("ASHA over a study: every decision follows the rule, counts per rung") {
   const int64_t n = 243;
   Study study = create_study(
       {.sampler = std::make_shared<RandomSampler>(21),

@@ -175,7 +175,7 @@ TEST_CASE("Hyperband's brackets match Li et al.'s table for (R, eta) = (81, 3) a
   CHECK(coarse[1].sizes[0] == 12);
 }
 
-TEST_CASE("a Hyperband run follows its plan; survivors complete, the rest are pruned") {
+TEST_CASE("a Hyperband run follows its plan, survivors complete, the rest are pruned") {
   Study study = seeded_study(37);
   const auto result = hyperband(study, toy, {.max_budget = 27, .n_jobs = 2});
   const auto plans = hyperband_plan({.max_budget = 27});

@@ -118,7 +118,7 @@ TEST_CASE("a pruned trial keeps its last report as its value") {
   CHECK(t->intermediate_values.at(1) == std::vector<double>{4.0});
 }
 
-TEST_CASE("enqueued trials run first with their parameters; the rest are sampled") {
+TEST_CASE("enqueued trials run first with their parameters, the rest are sampled") {
   Study study = random_study(5);
   study.enqueue_trial({{"x", 0.25}, {"n", int64_t{3}}});
   study.enqueue_trial({{"x", 1.0}});

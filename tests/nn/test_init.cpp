@@ -69,7 +69,7 @@ TEST_CASE("uniform, normal, constant") {
   CHECK(amin(t).item() == 1);
 }
 
-TEST_CASE("Xavier: U(-b, b), b = gain sqrt(6 / (fan_in + fan_out)); N(0, gain^2 2 / (...))") {
+TEST_CASE("Xavier: U(-b, b), b = gain sqrt(6 / (fan_in + fan_out)), N(0, gain^2 2 / (...))") {
   manual_seed(2);
   Tensor t = empty(kWeight);
   const double gain = 1.5, bound = gain * std::sqrt(6.0 / 900);

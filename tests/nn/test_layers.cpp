@@ -123,7 +123,7 @@ TEST_CASE("LayerNorm and GroupNorm normalize per sample") {
                5 / std::sqrt(25 + 1e-5)});
 }
 
-TEST_CASE("Dropout: zeroes a fraction p in training and scales the rest; eval is the identity") {
+TEST_CASE("Dropout: zeroes a fraction p in training and scales the rest, eval is the identity") {
   manual_seed(3);
   nn::Dropout drop(0.3);
   Tensor x = ones({200000});
@@ -154,7 +154,7 @@ TEST_CASE("Dropout2d drops whole channels") {
   CHECK(amax(y).item() == 2);
 }
 
-TEST_CASE("DropConnect drops weights in training, not inputs; eval runs the plain layer") {
+TEST_CASE("DropConnect drops weights in training, not inputs, eval runs the plain layer") {
   manual_seed(5);
   auto fc = std::make_shared<nn::Linear>(1000, 1);
   set(fc->weight(), std::vector<double>(1000, 1.0));
@@ -172,7 +172,7 @@ TEST_CASE("DropConnect drops weights in training, not inputs; eval runs the plai
   CHECK(layer.named_parameters().front().first == "layer.weight");
 }
 
-TEST_CASE("Embedding: rows of the table; the padding row starts at zero and gets no gradient") {
+TEST_CASE("Embedding: rows of the table, the padding row starts at zero and gets no gradient") {
   nn::Embedding table(4, 2, /*padding_idx=*/1);
   check_close(select(table.weight(), 0, 1), {0, 0});
   set(table.weight(), {0, 1, 2, 3, 4, 5, 6, 7});

@@ -105,7 +105,7 @@ TEST_CASE("Module: train and eval reach every descendant") {
   for (auto& [name, module] : net->named_modules()) CHECK(module->is_training());
 }
 
-TEST_CASE("Module: to(dtype) converts floating tensors in place; handles stay valid") {
+TEST_CASE("Module: to(dtype) converts floating tensors in place, handles stay valid") {
   Block block;
   Tensor scale = block.scale_;
   block.to(kFloat64);

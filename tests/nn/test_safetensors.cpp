@@ -209,7 +209,7 @@ TEST_CASE("safetensors: non-contiguous tensors are written in row-major order") 
         std::vector<double>{0, 4, 8, 1, 5, 9, 2, 6, 10, 3, 7, 11});
 }
 
-TEST_CASE("safetensors: metadata round-trips; none means no __metadata__ entry") {
+TEST_CASE("safetensors: metadata round-trips, none means no __metadata__ entry") {
   SafetensorsMetadata metadata = {{"format", "pt"}, {"note", "température \"quoted\"\n"}, {"", ""}};
   CHECK(parse_safetensors(serialize_safetensors({{"x", zeros({1})}}, metadata)).metadata ==
         metadata);

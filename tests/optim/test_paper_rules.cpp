@@ -79,7 +79,7 @@ void compare(const std::string& name, const optim::OptionMap& options,
 
 }  // namespace
 
-TEST_CASE("lamb: matches the paper's update; its steps do not depend on the loss's scale") {
+TEST_CASE("lamb: matches the paper's update, its steps do not depend on the loss's scale") {
   const double lr = 0.05, b1 = 0.9, b2 = 0.999, eps = 1e-6, wd = 0.01;
   Params m = {Vec(4), Vec(3)}, v = m;
   compare("lamb", {{"lr", lr}, {"weight_decay", wd}}, [&](Params& w, int64_t t) {
@@ -106,7 +106,7 @@ TEST_CASE("lamb: matches the paper's update; its steps do not depend on the loss
   check_values(values(q[0].second), values(p[0].second), 1e-9, 0, "lamb, loss x 1000");
 }
 
-TEST_CASE("lars: matches the paper's update; its steps do not depend on the loss's scale") {
+TEST_CASE("lars: matches the paper's update, its steps do not depend on the loss's scale") {
   const double lr = 2.0, momentum = 0.9, wd = 0.01, eta = 1e-3, eps = 1e-9;
   Params buf = {Vec(4), Vec(3)};
   compare("lars", {{"lr", lr}, {"weight_decay", wd}}, [&](Params& w, int64_t) {
@@ -129,7 +129,7 @@ TEST_CASE("lars: matches the paper's update; its steps do not depend on the loss
   check_values(values(q[1].second), values(p[1].second), 1e-9, 0, "lars, loss x 1000");
 }
 
-TEST_CASE("lion: matches the paper's update; every coordinate moves by exactly lr") {
+TEST_CASE("lion: matches the paper's update, every coordinate moves by exactly lr") {
   const double lr = 0.01, b1 = 0.9, b2 = 0.99, wd = 0.1;
   Params m = {Vec(4), Vec(3)};
   compare("lion", {{"lr", lr}, {"weight_decay", wd}}, [&](Params& w, int64_t) {
@@ -284,7 +284,7 @@ TEST_CASE("svrg: matches the paper's update and solves least squares that SGD on
   CHECK(sgd_error > 1e-2);
 }
 
-TEST_CASE("proximal: matches soft-thresholding and group shrinkage; solves the lasso exactly") {
+TEST_CASE("proximal: matches soft-thresholding and group shrinkage, solves the lasso exactly") {
   const double lr = 0.05, l1 = 0.3, group = 0.2;
   compare("proximal", {{"lr", lr}, {"l1", l1}, {"group_lasso", group}}, [&](Params& w, int64_t) {
     Params g = gradient(w);

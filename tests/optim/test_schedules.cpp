@@ -190,7 +190,7 @@ TEST_CASE("schedules: one-cycle cycles Adam's beta1 and stays at the end after t
   CHECK(setup.optimizer->option(0, "beta1").real() == doctest::Approx(0.95));
 }
 
-TEST_CASE("schedules: the registry lists every schedule with typed options; errors name options") {
+TEST_CASE("schedules: the registry lists every schedule with typed options, errors name options") {
   std::vector<std::string> names;
   for (const optim::ScheduleInfo& info : optim::registered_schedules()) {
     names.push_back(info.name);

@@ -169,7 +169,7 @@ TEST_CASE("step(closure) reports how many times the closure ran") {
   CHECK(calls("svrg", {{"snapshot_every", 2}}) == std::vector<int64_t>{3, 2, 3});
 }
 
-TEST_CASE("step: a non-finite gradient skips the step; the check can be turned off") {
+TEST_CASE("step: a non-finite gradient skips the step, the check can be turned off") {
   optim::NamedTensors p = {{"w", param({1, 2})}};
   auto adam = optim::create("adam", p, {{"lr", 0.1}});
   adam->step(quadratic_closure(p));
@@ -197,7 +197,7 @@ TEST_CASE("step: a non-finite gradient skips the step; the check can be turned o
   CHECK(std::isnan(values(p[0].second)[0]));
 }
 
-TEST_CASE("step: gradients already in place, without a closure; zero_grad") {
+TEST_CASE("step: gradients already in place, without a closure, zero_grad") {
   optim::NamedTensors p = {{"w", param({1, 2})}};
   auto sgd = optim::create("sgd", p, {{"lr", 0.5}});
   backward(sum(square(p[0].second)));
@@ -209,7 +209,7 @@ TEST_CASE("step: gradients already in place, without a closure; zero_grad") {
   CHECK_FALSE(p[0].second.grad().defined());
 }
 
-TEST_CASE("parameters: plain lists are named by position; bad parameters are refused") {
+TEST_CASE("parameters: plain lists are named by position, bad parameters are refused") {
   Tensor a = param({1}), b = param({2}), c = param({3});
   auto sgd = optim::create("sgd", std::vector<Tensor>{a, b});
   sgd->add_param_group(std::vector<Tensor>{c}, {{"lr", 0.5}});
