@@ -92,7 +92,7 @@ inline Study::Objective objective_of(const TestFunction& fn) {
   return [&fn](Trial& t) {
     std::vector<double> x;
     for (int i = 0; i < fn.dims; ++i)
-      x.push_back(t.suggest_float("x" + std::to_string(i), fn.low, fn.high));
+      x.push_back(t.suggest_float(std::string("x").append(std::to_string(i)), fn.low, fn.high));
     return fn.f(x);
   };
 }
@@ -111,7 +111,8 @@ inline std::vector<double> zdt(const std::vector<double>& x, bool concave) {
 inline Study::MultiObjective zdt_objective(int dims, bool concave) {
   return [dims, concave](Trial& t) {
     std::vector<double> x;
-    for (int i = 0; i < dims; ++i) x.push_back(t.suggest_float("x" + std::to_string(i), 0, 1));
+    for (int i = 0; i < dims; ++i)
+      x.push_back(t.suggest_float(std::string("x").append(std::to_string(i)), 0, 1));
     return zdt(x, concave);
   };
 }
