@@ -14,7 +14,7 @@ namespace nabla::hpo {
 namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
-constexpr double kInvSqrt2 = 0.70710678118654752440;
+constexpr double kInvSqrt2 = 1 / std::numbers::sqrt2;
 const double kLogSqrt2Pi = 0.5 * std::log(2 * std::numbers::pi);
 
 // log(1 - Phi(x)) for x >= 0; past x = 30 erfc underflows soon, so the asymptotic series of the
@@ -183,9 +183,10 @@ ParzenEstimator::ParzenEstimator(std::vector<Distribution> dims,
     for (double& s : dim.sigma) s = std::clamp(s, min_sigma, range);
     if (with_prior) dim.sigma.back() = range;
     for (size_t k = 0; k < n_kernels; ++k) {
-      const double mu = dim.mu[k], sigma = dim.sigma[k];
-      log_offset_[k] -= log_normal_mass((dim.lo - mu) / sigma, (dim.hi - mu) / sigma);
-      if (dim.kind == Kind::continuous) log_offset_[k] -= std::log(sigma) + kLogSqrt2Pi;
+      const double a = (dim.lo - dim.mu[k]) / dim.sigma[k], b = (dim.hi - dim.mu[k]) / dim.sigma[k];
+      // Eight sigmas from both bounds the truncation keeps all but 1.2e-15 of the mass.
+      if (a > -8 || b < 8) log_offset_[k] -= log_normal_mass(a, b);
+      if (dim.kind == Kind::continuous) log_offset_[k] -= std::log(dim.sigma[k]) + kLogSqrt2Pi;
     }
     dims_.push_back(std::move(dim));
   }

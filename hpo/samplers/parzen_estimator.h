@@ -1,7 +1,7 @@
 // The mixture TPE fits to one group of observations (Bergstra et al. 2011, Sec. 4; Watanabe 2023,
 // Sec. 3.3): one kernel per observation plus a prior kernel, over numerical dimensions (truncated
 // Gaussians, in log space for log scales, discretized on int and step grids) and categorical ones
-// (point masses with a uniform prior).
+// (point masses with a uniform prior, smoothed when joint).
 #pragma once
 
 #include <cstdint>
@@ -32,15 +32,17 @@ struct ParzenOptions {
 // Note [Parzen bandwidths]: the univariate rule (Bergstra et al. 2011) sorts the kernels' centres,
 // the prior's among them, and gives each the larger of its distances to its two neighbours; the
 // outermost ones have one neighbour only unless consider_endpoints adds the bound. With several
-// dimensions there is no order to follow, so each dimension gets Scott's rule, 0.2 * range *
-// kernels^(-1 / (dims + 4)) (Scott 1992; Falkner et al. 2018 use the same for BOHB). Either way the
-// bandwidth is clipped into [magic clip, range] and the prior's is the range itself.
+// dimensions there is no order to follow, so each dimension gets Scott's rule (Scott 1992, as BOHB
+// does, Falkner et al. 2018) with a fifth of the range for the spread: 0.2 * range *
+// kernels^(-1 / (dims + 4)). Either way the bandwidth is clipped into [magic clip, range] and the
+// prior's is the range itself.
 //
 // Note [discretized kernels]: an int or stepped float lives on its grid. Its kernels are Gaussians
 // truncated to [low - step/2, high + step/2] (in log space for a log int, over [low - 1/2,
 // high + 1/2]), and grid point v gets the mass of its cell [v - step/2, v + step/2]: a draw rounds
 // to the nearest grid point, and the probability of a point is the mass the draw lands in its cell.
 // So the masses of all grid points sum to 1, and l/g compares masses rather than densities.
+//
 // Note [categorical kernels]: an observation's kernel on a categorical is its own choice and the
 // prior's is uniform, so in one dimension the mixture is the smoothed weighted count
 // (w_c + prior_weight / C) / (sum of w + prior_weight) over the C choices. With several

@@ -258,17 +258,22 @@ TEST_CASE("the split: the best gamma(n) are good, pruned trials rank after compl
   trials.push_back(make_trial(11, TrialState::pruned, {-5}, {{2, {-5}}}));
   trials.push_back(make_trial(12, TrialState::pruned, {-9}, {{1, {-9}}}));
   trials.push_back(make_trial(13, TrialState::pruned, {-7}, {{2, {-7}}}));
-  // n = 13 observations, gamma = 2: trials 9 and 8; the pruned ones are bad despite their values.
+  trials.push_back(make_trial(14, TrialState::pruned, {}));  // pruned before its first report
+  // n = 14 observations, gamma = 2: trials 9 and 8; the pruned ones are bad despite their values.
   const TpeSplit split = tpe_split(trials, minimize, {});
   CHECK(numbers(split.good) == std::vector<int64_t>{8, 9});
-  CHECK(numbers(split.bad) == std::vector<int64_t>{0, 1, 2, 3, 4, 5, 6, 7, 11, 12, 13});
-  CHECK(split.bad.weights == default_weights(11));
-  // With only two complete trials and half of the five observations good (3), the deepest pruned
-  // trial with the better last value joins them: trial 13 (step 2, -7) before 11 (step 2, -5).
-  const std::vector<TrialPtr> few = {trials[8], trials[9], trials[11], trials[12], trials[13]};
+  CHECK(numbers(split.bad) == std::vector<int64_t>{0, 1, 2, 3, 4, 5, 6, 7, 11, 12, 13, 14});
+  CHECK(split.bad.weights == default_weights(12));
+  // With only two complete trials and half of the six observations good (3), the deepest pruned
+  // trial with the better last value joins them: trial 13 (step 2, -7) before 11 (step 2, -5);
+  // one without reports ranks last.
+  const std::vector<TrialPtr> few = {trials[8],  trials[9],  trials[11],
+                                     trials[12], trials[13], trials[14]};
   const TpeSplit early = tpe_split(few, minimize, {.gamma = fixed_fraction_gamma(0.5)});
   CHECK(numbers(early.good) == std::vector<int64_t>{8, 9, 13});
-  CHECK(numbers(early.bad) == std::vector<int64_t>{11, 12});
+  CHECK(numbers(early.bad) == std::vector<int64_t>{11, 12, 14});
+  const TpeSplit most = tpe_split(few, minimize, {.gamma = fixed_fraction_gamma(5.0 / 6)});
+  CHECK(numbers(most.bad) == std::vector<int64_t>{14});
   // Maximizing turns the order round.
   const TpeSplit top = tpe_split(trials, std::vector<Direction>{Direction::maximize}, {});
   CHECK(numbers(top.good) == std::vector<int64_t>{0, 1});
@@ -457,6 +462,25 @@ TEST_CASE("conditional parameters are modelled from the trials that have them") 
   }
   CHECK(study.best_value() < 0.05);
   CHECK(std::get<std::string>(study.best_params().at("model")) == "linear");
+}
+
+TEST_CASE("a study that prunes its poor trials converges on what completes") {
+  Study study = tpe_study({}, 9);
+  study.optimize(
+      [](Trial& t) {
+        const double distance = std::abs(t.suggest_float("x", 0, 1) - 0.3);
+        t.report(0, distance);
+        if (distance > 0.2) throw TrialPruned();  // what a pruner would stop
+        return distance;
+      },
+      {.n_trials = 60});
+  int pruned = 0;
+  for (const auto& t : study.trials()) {
+    CHECK(t->state != TrialState::failed);
+    pruned += t->state == TrialState::pruned;
+  }
+  CHECK(pruned >= 5);
+  CHECK(study.best_value() < 0.01);
 }
 
 TEST_CASE("TPE options are checked, and so is what gamma and weights return") {
