@@ -16,6 +16,7 @@
 #include "hpo/samplers/nsga2.h"
 #include "hpo/samplers/random.h"
 #include "hpo/samplers/sobol.h"
+#include "hpo/samplers/tpe.h"
 
 namespace nabla::hpo {
 
@@ -150,6 +151,21 @@ const std::map<std::string, SamplerMaker>& samplers() {
          o.scramble = r.get("scramble", o.scramble);
          r.finish();
          return std::make_shared<SobolSampler>(o);
+       }},
+      {"tpe",
+       [](const nlohmann::json& options, std::optional<uint64_t> seed) {
+         OptionReader r("sampler tpe", options);
+         TpeOptions o;
+         o.n_startup_trials = r.get("n_startup_trials", o.n_startup_trials);
+         o.n_ei_candidates = r.get("n_ei_candidates", o.n_ei_candidates);
+         if (double f = r.get("gamma_fraction", 0.0); f > 0) o.gamma = fixed_fraction_gamma(f);
+         o.prior_weight = r.get("prior_weight", o.prior_weight);
+         o.consider_prior = r.get("consider_prior", o.consider_prior);
+         o.consider_magic_clip = r.get("consider_magic_clip", o.consider_magic_clip);
+         o.consider_endpoints = r.get("consider_endpoints", o.consider_endpoints);
+         o.multivariate = r.get("multivariate", o.multivariate);
+         r.finish();
+         return std::make_shared<TpeSampler>(o, seed);
        }},
   };
   return table;

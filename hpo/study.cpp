@@ -15,7 +15,7 @@
 #include "core/error.h"
 #include "hpo/in_memory_storage.h"
 #include "hpo/pareto.h"
-#include "hpo/samplers/random.h"
+#include "hpo/samplers/tpe.h"
 
 namespace nabla::hpo {
 
@@ -32,7 +32,7 @@ void complete_defaults(StudyOptions& options) {
   NABLA_CHECK(!options.directions.empty(), ValueError,
               "create_study: needs at least one direction");
   if (!options.storage) options.storage = std::make_shared<InMemoryStorage>();
-  if (!options.sampler) options.sampler = std::make_shared<RandomSampler>();
+  if (!options.sampler) options.sampler = std::make_shared<TpeSampler>();
   if (!options.pruner) options.pruner = std::make_shared<NopPruner>();
   NABLA_CHECK(options.heartbeat_interval >= 0, ValueError,
               "create_study: heartbeat_interval must be >= 0, got ", options.heartbeat_interval);

@@ -20,7 +20,7 @@ struct StudyOptions {
   std::string name{};                  // empty: a fresh unique name
   std::shared_ptr<Storage> storage{};  // null: in memory
   std::vector<Direction> directions = {Direction::minimize};
-  std::shared_ptr<Sampler> sampler{};  // null: TPE
+  std::shared_ptr<Sampler> sampler{};  // null: TpeSampler, default options, fresh seed
   std::shared_ptr<Pruner> pruner{};    // null: never prune
   bool load_if_exists = false;
   // Note [heartbeat] in storage.h. 0 turns it off; the grace period defaults to twice the
