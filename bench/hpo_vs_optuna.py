@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """nabla's TPE against Optuna's (Debian's python3-optuna) on the same test functions, budgets and
-seeds, in one run: the median best value reached and the time per trial, with their ratios.
+seeds, in one run: the median best value reached and the time per trial, with their ratios (above 1: nabla ahead).
 
     bench/hpo_vs_optuna.py build/bench/bench_hpo --trials 100,1000 --seeds 0,1,2,3,4
 
@@ -103,9 +103,9 @@ def main():
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     seeds = [int(s) for s in args.seeds.split(",")]
     print(f"Optuna {optuna.__version__}; seeds {seeds}; medians over seeds")
-    print("| function | trials | nabla regret | Optuna regret | nabla ms/trial | "
-          "Optuna ms/trial | Optuna time / nabla time |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    print("| function | trials | nabla regret | Optuna regret | Optuna regret / nabla regret | "
+          "nabla ms/trial | Optuna ms/trial | Optuna time / nabla time |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for trials in [int(t) for t in args.trials.split(",")]:
         for name in args.functions.split(","):
             ours = nabla_runs(args.bench_hpo, name, trials, seeds)
@@ -114,7 +114,8 @@ def main():
             their_regret = statistics.median(r for r, _ in theirs)
             our_time = statistics.median(t for _, t in ours)
             their_time = statistics.median(t for _, t in theirs)
-            print(f"| {name} | {trials} | {our_regret:.4g} | {their_regret:.4g} | "
+            ratio = their_regret / our_regret if our_regret > 0 else math.inf
+            print(f"| {name} | {trials} | {our_regret:.4g} | {their_regret:.4g} | {ratio:.2f} | "
                   f"{1e3 * our_time:.3f} | {1e3 * their_time:.3f} | "
                   f"{their_time / our_time:.1f} |", flush=True)
 
