@@ -37,7 +37,8 @@ int main(int argc, char** argv) {
         {.sampler = hpo::make_sampler(sampler, nlohmann::json::object(), std::stoull(seed))});
     const auto start = std::chrono::steady_clock::now();
     study.optimize(hpo::testing::objective_of(*fn), {.n_trials = trials});
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     std::cout << nlohmann::json{{"function", function},
                                 {"sampler", sampler},
                                 {"seed", std::stoull(seed)},

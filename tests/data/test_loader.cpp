@@ -165,8 +165,8 @@ TEST_CASE("batches and augmentation are the same for 0, 1, 2 and 5 workers") {
 
 TEST_CASE("resume_at gives the rest of an epoch as an uninterrupted run saw it") {
   auto ds = images(45);
-  TransformPtr augment = compose(
-      {std::make_shared<RandomCrop>(8, 2, Padding::reflect), std::make_shared<RandomHorizontalFlip>()});
+  TransformPtr augment = compose({std::make_shared<RandomCrop>(8, 2, Padding::reflect),
+                                  std::make_shared<RandomHorizontalFlip>()});
   auto all_inputs = [](DataLoader& loader) {
     std::vector<std::vector<float>> out;
     for (const Batch& b : loader) out.push_back(b.inputs.to_vector<float>());
