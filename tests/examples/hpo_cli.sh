@@ -12,12 +12,13 @@ cat > space.json <<'JSON'
  "kind": {"type": "categorical", "choices": ["a", "b"]},
  "bonus": {"type": "float", "low": 0, "high": 1, "if": {"kind": "b"}}}
 JSON
-# The per-trial command: x^2 + n (+ 1 for kind b), reported at steps 0..2, then as the value.
+# The per-trial command: x^2 + n (+ 1 for kind b), reported at steps 0..2, then as the value, in
+# full precision (so that only the enqueued optimum scores exactly 1).
 cat > objective.sh <<'SH'
 #!/bin/bash
 x=$1 n=$2 kind=$3
 [ "$kind" = a ] || [ -n "$(echo "$NABLA_HPO_PARAMS" | grep bonus)" ] || { echo "no bonus"; exit 1; }
-v=$(awk -v x="$x" -v n="$n" -v k="$kind" 'BEGIN { print x * x + n + (k == "b") }')
+v=$(awk -v x="$x" -v n="$n" -v k="$kind" 'BEGIN { printf "%.17g", x * x + n + (k == "b") }')
 for step in 0 1 2; do echo "nabla-hpo report $step $v"; done
 echo "trial $NABLA_HPO_TRIAL of $NABLA_HPO_STUDY is done"
 echo "nabla-hpo value $v"
