@@ -127,9 +127,13 @@ std::optional<Trial> Study::start_trial(Run* run) {
     if (run->deadline && std::chrono::steady_clock::now() >= *run->deadline) return std::nullopt;
   }
   fail_stale_trials();
+  // The trials as they stand before this one, fetched once: for the sampler's exhausted() and,
+  // unless this trial has to wait for earlier ones, as its history.
+  std::vector<TrialPtr> before;
   TrialPtr created = storage.claim_waiting_trial(state_->id);
   if (!created) {
-    if (state_->sampler->exhausted(storage.trials(state_->id))) {
+    before = storage.trials(state_->id);
+    if (state_->sampler->exhausted(before)) {
       state_->stop_requested = true;
       return std::nullopt;
     }
@@ -143,13 +147,15 @@ std::optional<Trial> Study::start_trial(Run* run) {
     run->mine.insert(k);
     if (state_->heartbeat_interval > 0) run->beating.insert(created->id);
     window_start = k - run->n_jobs + 1;
-    run->finished.wait(lock, [&] {
-      auto first = run->unfinished.begin();
-      return *first >= window_start || run->error;
-    });
+    auto ready = [&] { return *run->unfinished.begin() >= window_start || run->error; };
+    if (!ready()) {
+      run->finished.wait(lock, ready);
+      before.clear();  // trials it waited for have finished since
+    }
   }
+  if (before.empty()) before = storage.trials(state_->id);
   std::vector<TrialPtr> history;
-  for (auto& t : storage.trials(state_->id)) {
+  for (auto& t : before) {
     if (t->number >= k || !is_finished(t->state)) continue;
     if (run && t->number >= window_start && run->mine.contains(t->number)) continue;
     history.push_back(std::move(t));
