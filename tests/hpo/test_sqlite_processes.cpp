@@ -21,8 +21,8 @@ using testing::operator+;
 
 namespace {
 
-testing::ScratchDir& scratch() {
-  static testing::ScratchDir dir;
+nabla::testing::ScratchDir& scratch() {
+  static nabla::testing::ScratchDir dir(nabla::testing::ScratchDir::Place::memory);
   return dir;
 }
 

@@ -15,8 +15,8 @@ using nabla::hpo::conformance::json_of;
 
 namespace {
 
-testing::ScratchDir& scratch() {
-  static testing::ScratchDir dir;
+nabla::testing::ScratchDir& scratch() {
+  static nabla::testing::ScratchDir dir(nabla::testing::ScratchDir::Place::memory);
   return dir;
 }
 
@@ -280,4 +280,3 @@ TEST_CASE("open_storage: memory, sqlite URLs and .db paths, and other schemes re
   CHECK_THROWS_AS(open_storage("sqlite:///"), nabla::ValueError);
   CHECK_THROWS_AS(open_storage("study.txt"), nabla::ValueError);
 }
-

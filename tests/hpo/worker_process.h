@@ -73,8 +73,8 @@ class Worker {
   }
 
  private:
-  static ScratchDir& logs() {
-    static ScratchDir dir;
+  static nabla::testing::ScratchDir& logs() {
+    static nabla::testing::ScratchDir dir(nabla::testing::ScratchDir::Place::memory);
     return dir;
   }
 

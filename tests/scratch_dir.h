@@ -1,5 +1,5 @@
 // A fresh directory for tests that write files, removed with its contents afterwards, and helpers
-// to read and write whole files.
+// to read and write whole files. Shared by the test modules.
 #pragma once
 
 #include <stdlib.h>
@@ -17,8 +17,16 @@ namespace nabla::testing {
 
 class ScratchDir {
  public:
-  ScratchDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "nabla_test_XXXXXX").string();
+  // disk: the system's temporary directory. memory: /dev/shm where there is one, so that tests
+  // making thousands of database commits (hpo's SQLite storage) check logic, not the disk's fsync.
+  enum class Place { disk, memory };
+
+  explicit ScratchDir(Place place = Place::disk) {
+    std::error_code no_shm;
+    const bool shm = place == Place::memory && std::filesystem::is_directory("/dev/shm", no_shm);
+    const auto root =
+        shm ? std::filesystem::path("/dev/shm") : std::filesystem::temp_directory_path();
+    std::string pattern = (root / "nabla_test_XXXXXX").string();
     if (!mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed for " + pattern);
     path_ = pattern;
   }
@@ -30,6 +38,11 @@ class ScratchDir {
   ScratchDir& operator=(const ScratchDir&) = delete;
 
   std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
+  const std::filesystem::path& path() const { return path_; }
+  // A path in the directory no earlier call returned.
+  std::string file(const std::string& stem, const std::string& extension = ".db") {
+    return (path_ / (stem + "-" + std::to_string(count_++) + extension)).string();
+  }
 
   // The names in the directory, sorted: what a failed write must not have left behind.
   std::vector<std::string> entries() const {
@@ -42,6 +55,7 @@ class ScratchDir {
 
  private:
   std::filesystem::path path_;
+  int count_ = 0;
 };
 
 inline std::vector<uint8_t> read_file(const std::filesystem::path& path) {
