@@ -4,8 +4,6 @@
 #include <doctest/doctest.h>
 
 #include <chrono>
-#include <map>
-#include <set>
 #include <thread>
 
 #include "hpo/hpo.h"
@@ -16,7 +14,8 @@
 using namespace nabla::hpo;
 using conformance::json_of;
 using testing::Admin;
-using testing::pid_of;
+using testing::check_resumed_study;
+using testing::check_shared_study;
 using testing::TestDatabase;
 using testing::Worker;
 using testing::operator+;
@@ -37,17 +36,8 @@ TEST_CASE("postgres: two worker processes share a study, no trial lost or duplic
   PostgresStorage storage(db.url());
   const auto trials = storage.trials(*storage.find_study("pair"));
   REQUIRE(trials.size() == 60);
-  std::map<int64_t, int> per_pid;
-  std::set<int64_t> ids;
-  for (size_t k = 0; k < trials.size(); ++k) {
-    CHECK(trials[k]->number == static_cast<int64_t>(k));
-    CHECK(trials[k]->state == TrialState::complete);
-    CHECK(trials[k]->params.size() == 3);
-    ids.insert(trials[k]->id);
-    ++per_pid[pid_of(trials[k])];
-  }
-  CHECK(ids.size() == 60);
-  CHECK(per_pid == std::map<int64_t, int>{{a.pid(), 30}, {b.pid(), 30}});
+  for (const auto& t : trials) CHECK(t->params.size() == 3);
+  check_shared_study(trials, {{a.pid(), 30}, {b.pid(), 30}});
 }
 
 TEST_CASE(
@@ -83,18 +73,6 @@ TEST_CASE(
   Worker second(common);
   INFO(second.log());
   REQUIRE(second.wait() == 0);
-  trials = storage.trials(id);
-  REQUIRE(trials.size() == 9);
-  CHECK(json_of(std::vector<TrialPtr>(trials.begin(), trials.begin() + 4)) == finished);
-  CHECK(trials[4]->state == TrialState::failed);
-  CHECK(trials[4]->system_attrs.at("fail_reason") == "no heartbeat for more than 30.000000 s");
-  CHECK(trials[5]->system_attrs.at("retried_from") == 4);
-  CHECK(trials[5]->params == trials[4]->params);
-  CHECK(pid_of(trials[5]) == second.pid());
-  int64_t complete = 0;
-  for (size_t k = 0; k < trials.size(); ++k) {
-    CHECK(trials[k]->number == static_cast<int64_t>(k));
-    complete += trials[k]->state == TrialState::complete;
-  }
-  CHECK(complete == 8);
+  check_resumed_study(storage.trials(id), finished, "no heartbeat for more than 30.000000 s",
+                      second.pid());
 }

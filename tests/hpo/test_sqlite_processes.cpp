@@ -5,8 +5,6 @@
 
 #include <chrono>
 #include <fstream>
-#include <map>
-#include <set>
 #include <thread>
 
 #include "hpo/hpo.h"
@@ -15,6 +13,8 @@
 #include "worker_process.h"
 
 using namespace nabla::hpo;
+using testing::check_resumed_study;
+using testing::check_shared_study;
 using testing::pid_of;
 using testing::Worker;
 using testing::operator+;
@@ -89,24 +89,7 @@ TEST_CASE("sqlite processes: a killed worker loses no finished trial, and the ne
   Worker second(common);
   INFO(second.log());
   REQUIRE(second.wait() == 0);
-  trials = storage.trials(id);
-  REQUIRE(trials.size() == 9);
-  CHECK(conformance::json_of(std::vector<TrialPtr>(trials.begin(), trials.begin() + 4)) ==
-        finished);
-  CHECK(trials[4]->state == TrialState::failed);
-  CHECK(trials[4]
-            ->system_attrs.at("fail_reason")
-            .get<std::string>()
-            .starts_with("no heartbeat for more than 0.5"));
-  CHECK(trials[5]->system_attrs.at("retried_from") == 4);
-  CHECK(trials[5]->params == trials[4]->params);
-  CHECK(pid_of(trials[5]) == second.pid());
-  int64_t complete = 0;
-  for (size_t k = 0; k < trials.size(); ++k) {
-    CHECK(trials[k]->number == static_cast<int64_t>(k));
-    complete += trials[k]->state == TrialState::complete;
-  }
-  CHECK(complete == 8);
+  check_resumed_study(storage.trials(id), finished, "no heartbeat for more than 0.5", second.pid());
 }
 
 TEST_CASE("sqlite processes: two workers share a study, no trial lost or duplicated") {
@@ -125,16 +108,7 @@ TEST_CASE("sqlite processes: two workers share a study, no trial lost or duplica
   SqliteStorage storage(path);
   const auto trials = storage.trials(*storage.find_study("pair"));
   REQUIRE(trials.size() == 80);
-  std::map<int64_t, int> per_pid;
-  std::set<int64_t> ids;
-  for (size_t k = 0; k < trials.size(); ++k) {
-    CHECK(trials[k]->number == static_cast<int64_t>(k));
-    CHECK(trials[k]->state == TrialState::complete);
-    ids.insert(trials[k]->id);
-    ++per_pid[pid_of(trials[k])];
-  }
-  CHECK(ids.size() == 80);
-  CHECK(per_pid == std::map<int64_t, int>{{a.pid(), 40}, {b.pid(), 40}});
+  check_shared_study(trials, {{a.pid(), 40}, {b.pid(), 40}});
 }
 
 TEST_CASE("sqlite processes: the heartbeat keeps a trial longer than the grace period alive") {

@@ -1,5 +1,6 @@
 // The worker processes of the multi-process tests: a hpo_test_worker (hpo_worker_main.cpp) started
-// with its arguments, watched, waited for or killed, whatever storage it works on.
+// with its arguments, watched, waited for or killed, whatever storage it works on; and the checks
+// of a study such workers shared.
 #pragma once
 
 #include <doctest/doctest.h>
@@ -9,12 +10,15 @@
 #include <sys/wait.h>
 
 #include <fstream>
+#include <map>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "hpo/frozen_trial.h"
 #include "scratch_dir.h"
+#include "storage_conformance.h"
 
 extern char** environ;
 
@@ -92,5 +96,43 @@ inline std::vector<std::string> operator+(std::vector<std::string> a,
 
 // The process that ran the trial, as the worker records it.
 inline int64_t pid_of(const TrialPtr& t) { return t->user_attrs.at("pid").get<int64_t>(); }
+
+// A study that several workers shared: numbers 0, 1, ... each once, every trial complete, no id
+// twice, and each worker's share as `per_pid` says.
+inline void check_shared_study(const std::vector<TrialPtr>& trials,
+                               const std::map<int64_t, int>& per_pid) {
+  std::map<int64_t, int> counted;
+  std::set<int64_t> ids;
+  for (size_t k = 0; k < trials.size(); ++k) {
+    CHECK(trials[k]->number == static_cast<int64_t>(k));
+    CHECK(trials[k]->state == TrialState::complete);
+    ids.insert(trials[k]->id);
+    ++counted[pid_of(trials[k])];
+  }
+  CHECK(ids.size() == trials.size());
+  CHECK(counted == per_pid);
+}
+
+// A study resumed after its worker was killed at trial 4 with 4 finished (`finished`, as
+// conformance::json_of gives them): those unchanged, trial 4 failed by the heartbeat with a reason
+// starting `fail_reason`, trial 5 its retry in the worker `resumer`, and 8 trials complete in all.
+inline void check_resumed_study(const std::vector<TrialPtr>& trials,
+                                const std::vector<std::string>& finished,
+                                const std::string& fail_reason, int64_t resumer) {
+  REQUIRE(trials.size() == 9);
+  CHECK(conformance::json_of(std::vector<TrialPtr>(trials.begin(), trials.begin() + 4)) ==
+        finished);
+  CHECK(trials[4]->state == TrialState::failed);
+  CHECK(trials[4]->system_attrs.at("fail_reason").get<std::string>().starts_with(fail_reason));
+  CHECK(trials[5]->system_attrs.at("retried_from") == 4);
+  CHECK(trials[5]->params == trials[4]->params);
+  CHECK(pid_of(trials[5]) == resumer);
+  int64_t complete = 0;
+  for (size_t k = 0; k < trials.size(); ++k) {
+    CHECK(trials[k]->number == static_cast<int64_t>(k));
+    complete += trials[k]->state == TrialState::complete;
+  }
+  CHECK(complete == 8);
+}
 
 }  // namespace nabla::hpo::testing
