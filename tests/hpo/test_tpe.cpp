@@ -510,4 +510,3 @@ TEST_CASE("create_study samples with TPE unless told otherwise") {
   study.optimize([](Trial& t) { return t.suggest_float("x", 0, 1); }, {.n_trials = 12});
   CHECK(study.trials().size() == 12);
 }
-
