@@ -112,8 +112,9 @@ class Backend {
   virtual void matmul(const Tensor& a, const Tensor& b, const Tensor& out) = 0;
 
   // input: [N, C, H, W], weight: [O, C / groups, KH, KW], out: [N, O, OH, OW]; all contiguous.
-  virtual void conv2d(const Tensor& input, const Tensor& weight, const Conv2dParams& p,
-                      const Tensor& out) = 0;
+  // bias: [O] or undefined; added to each output channel.
+  virtual void conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias,
+                      const Conv2dParams& p, const Tensor& out) = 0;
   virtual void conv2d_backward_data(const Tensor& grad_out, const Tensor& weight,
                                     const Conv2dParams& p, const Tensor& grad_input) = 0;
   virtual void conv2d_backward_weight(const Tensor& input, const Tensor& grad_out,
@@ -122,6 +123,11 @@ class Backend {
   // x: [N, C, H, W] contiguous. indices: int64, the flat position in the H*W plane of each max.
   virtual void max_pool2d(const Tensor& x, const Pool2dParams& p, const Tensor& out,
                           const Tensor& indices) = 0;
+  // grad_input: [N, C, H, W] contiguous, set to zero, then each grad_out element added at its
+  // index in its plane; grad_out and indices: [N, C, OH, OW] contiguous. An index outside the
+  // plane throws IndexError, with grad_input left unspecified.
+  virtual void max_pool2d_backward(const Tensor& grad_out, const Tensor& indices,
+                                   const Tensor& grad_input) = 0;
   virtual void avg_pool2d(const Tensor& x, const Pool2dParams& p, const Tensor& out) = 0;
   virtual void avg_pool2d_backward(const Tensor& grad_out, const Pool2dParams& p,
                                    const Tensor& grad_input) = 0;

@@ -38,14 +38,24 @@ Shape conv2d_output_shape(const Shape& input, const Shape& weight, const Conv2dP
   return {input[0], weight[0], oh, ow};
 }
 
-Tensor conv2d(const Tensor& input, const Tensor& weight, const Conv2dParams& p) {
+Tensor conv2d(const Tensor& input, const Tensor& weight, const Conv2dParams& p,
+              const Tensor& bias) {
   check_same_device(input, weight, "conv2d");
   NABLA_CHECK(input.dtype() == weight.dtype() && is_floating(input.dtype()), DTypeError,
               "conv2d: input and weight must share a floating dtype, got ", input.dtype(), " and ",
               weight.dtype());
   Tensor out = empty(conv2d_output_shape(input.shape(), weight.shape(), p),
                      {.dtype = input.dtype(), .device = input.device()});
-  backend(input.device()).conv2d(contiguous(input), contiguous(weight), p, out);
+  if (bias.defined()) {
+    check_same_device(input, bias, "conv2d");
+    NABLA_CHECK(bias.dim() == 1 && bias.size(0) == weight.size(0), ShapeError, "conv2d: bias ",
+                bias.shape(), " does not match the weight's ", weight.size(0), " output channels");
+    NABLA_CHECK(bias.dtype() == input.dtype(), DTypeError, "conv2d: bias is ", bias.dtype(),
+                ", input and weight ", input.dtype());
+  }
+  backend(input.device())
+      .conv2d(contiguous(input), contiguous(weight), bias.defined() ? contiguous(bias) : bias, p,
+              out);
   return out;
 }
 
@@ -103,6 +113,29 @@ std::pair<Tensor, Tensor> max_pool2d(const Tensor& x, const Pool2dParams& p) {
   Tensor indices = empty(shape, {.dtype = kInt64, .device = x.device()});
   backend(x.device()).max_pool2d(contiguous(x), p, out, indices);
   return {out, indices};
+}
+
+Tensor max_pool2d_backward(const Tensor& grad_out, const Tensor& indices,
+                           const Shape& input_shape) {
+  check_defined(grad_out, "max_pool2d_backward");
+  check_defined(indices, "max_pool2d_backward");
+  NABLA_CHECK(is_floating(grad_out.dtype()), DTypeError,
+              "max_pool2d_backward: needs a floating grad_out, got ", grad_out.dtype());
+  NABLA_CHECK(indices.dtype() == kInt64, DTypeError,
+              "max_pool2d_backward: indices must be int64, got ", indices.dtype());
+  NABLA_CHECK(grad_out.shape() == indices.shape(), ShapeError, "max_pool2d_backward: grad_out ",
+              grad_out.shape(), " and indices ", indices.shape(), " differ");
+  NABLA_CHECK(grad_out.dim() == 4 && input_shape.size() == 4 &&
+                  grad_out.size(0) == input_shape[0] && grad_out.size(1) == input_shape[1],
+              ShapeError, "max_pool2d_backward: grad_out ", grad_out.shape(),
+              " does not match input ", input_shape);
+  NABLA_CHECK(grad_out.device() == indices.device(), DeviceError,
+              "max_pool2d_backward: grad_out is on ", grad_out.device(), ", indices on ",
+              indices.device());
+  Tensor grad_input = empty(input_shape, {.dtype = grad_out.dtype(), .device = grad_out.device()});
+  backend(grad_out.device())
+      .max_pool2d_backward(contiguous(grad_out), contiguous(indices), grad_input);
+  return grad_input;
 }
 
 Tensor avg_pool2d(const Tensor& x, const Pool2dParams& p) {

@@ -76,7 +76,9 @@ std::pair<Tensor, Tensor> eigh(const Tensor& a);
 
 // ---- Convolution and pooling, NCHW ----
 Shape conv2d_output_shape(const Shape& input, const Shape& weight, const Conv2dParams& p);
-Tensor conv2d(const Tensor& input, const Tensor& weight, const Conv2dParams& p);
+// bias: [O] or undefined.
+Tensor conv2d(const Tensor& input, const Tensor& weight, const Conv2dParams& p,
+              const Tensor& bias = Tensor());
 Tensor conv2d_backward_data(const Tensor& grad_out, const Tensor& weight, const Shape& input_shape,
                             const Conv2dParams& p);
 Tensor conv2d_backward_weight(const Tensor& input, const Tensor& grad_out,
@@ -84,6 +86,9 @@ Tensor conv2d_backward_weight(const Tensor& input, const Tensor& grad_out,
 Shape pool2d_output_shape(const Shape& input, const Pool2dParams& p, const char* op);
 // Returns the maxima and, for each, its flat index in the input's H*W plane.
 std::pair<Tensor, Tensor> max_pool2d(const Tensor& x, const Pool2dParams& p);
+// The gradient of max_pool2d: each grad_out element goes to (and adds into) the input position
+// its index names.
+Tensor max_pool2d_backward(const Tensor& grad_out, const Tensor& indices, const Shape& input_shape);
 Tensor avg_pool2d(const Tensor& x, const Pool2dParams& p);
 Tensor avg_pool2d_backward(const Tensor& grad_out, const Shape& input_shape, const Pool2dParams& p);
 

@@ -7,8 +7,8 @@
 #include "autograd/ops/conv.h"
 
 #include "autograd/ops/common.h"
-#include "autograd/ops/elementwise.h"
 #include "autograd/ops/indexing.h"
+#include "autograd/ops/reduce.h"
 #include "autograd/ops/views.h"
 
 namespace nabla {
@@ -20,17 +20,15 @@ using Grads = std::vector<Tensor>;
 
 Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias,
               const Conv2dParams& params) {
-  Tensor out = record(
-      "conv2d", core::conv2d(input, weight, params), {input, weight},
-      [sx = save(input), sw = save(weight), params](const BackwardContext& c) -> Grads {
-        Tensor x = sx.get(), w = sw.get();
-        return {c.needs(0) ? conv2d_backward_data(c.grad, w, x.shape(), params) : Tensor(),
-                c.needs(1) ? conv2d_backward_weight(x, c.grad, w.shape(), params) : Tensor()};
-      });
-  if (!bias.defined()) return out;
-  NABLA_CHECK(bias.dim() == 1 && bias.size(0) == weight.size(0), ShapeError, "conv2d: bias ",
-              bias.shape(), " does not match the weight's ", weight.size(0), " output channels");
-  return add(out, view(bias, {1, bias.size(0), 1, 1}));
+  // The bias goes into the kernel, which adds it while each image's output is in cache.
+  return record("conv2d", core::conv2d(input, weight, params, bias), {input, weight, bias},
+                [sx = save(input), sw = save(weight), params](const BackwardContext& c) -> Grads {
+                  Tensor x = sx.get(), w = sw.get();
+                  return {
+                      c.needs(0) ? conv2d_backward_data(c.grad, w, x.shape(), params) : Tensor(),
+                      c.needs(1) ? conv2d_backward_weight(x, c.grad, w.shape(), params) : Tensor(),
+                      c.needs(2) ? sum(c.grad, {0, 2, 3}) : Tensor()};
+                });
 }
 
 Tensor conv2d_backward_data(const Tensor& grad_out, const Tensor& weight, const Shape& input_shape,
@@ -59,16 +57,22 @@ Tensor conv2d_backward_weight(const Tensor& input, const Tensor& grad_out,
 
 Tensor max_pool2d(const Tensor& x, const Pool2dParams& params) {
   auto [out, indices] = core::max_pool2d(x, params);
-  // Each output's gradient goes to the input position that won, per [N * C] plane. (indices is
-  // init-captured: clang before 16 cannot capture a structured binding.)
+  // (indices is init-captured: clang before 16 cannot capture a structured binding.)
   return record("max_pool2d", out, {x},
                 [indices = indices, shape = x.shape()](const BackwardContext& c) -> Grads {
+                  return {max_pool2d_backward(c.grad, indices, shape)};
+                });
+}
+
+Tensor max_pool2d_backward(const Tensor& grad_out, const Tensor& indices,
+                           const Shape& input_shape) {
+  // Linear in grad_out: its adjoint reads, per [N * C] plane, the input gradient at each index.
+  return record("max_pool2d_backward", core::max_pool2d_backward(grad_out, indices, input_shape),
+                {grad_out}, [indices, shape = grad_out.shape()](const BackwardContext& c) -> Grads {
                   const int64_t planes = shape[0] * shape[1];
-                  Tensor flat = zeros({planes, shape[2] * shape[3]},
-                                      {.dtype = c.grad.dtype(), .device = c.grad.device()});
-                  Tensor routed = scatter_add(flat, 1, core::reshape(indices, {planes, -1}),
-                                              reshape(c.grad, {planes, -1}));
-                  return {reshape(routed, shape)};
+                  Tensor picked = gather(reshape(c.grad, {planes, -1}), 1,
+                                         core::reshape(indices, {planes, -1}));
+                  return {reshape(picked, shape)};
                 });
 }
 

@@ -18,6 +18,8 @@ Tensor conv2d_backward_weight(const Tensor& input, const Tensor& grad_out,
                               const Shape& weight_shape, const Conv2dParams& params);
 
 Tensor max_pool2d(const Tensor& x, const Pool2dParams& params);
+// max_pool2d's gradient, from the indices of core::max_pool2d; differentiable in grad_out.
+Tensor max_pool2d_backward(const Tensor& grad_out, const Tensor& indices, const Shape& input_shape);
 Tensor avg_pool2d(const Tensor& x, const Pool2dParams& params);
 Tensor avg_pool2d_backward(const Tensor& grad_out, const Shape& input_shape,
                            const Pool2dParams& params);

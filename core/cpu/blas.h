@@ -8,6 +8,7 @@
 
 #include <cstdint>
 
+#include "core/cpu/isa.h"
 #include "core/cpu/sgemm_avx512.h"
 
 namespace nabla::cpu {
@@ -20,7 +21,7 @@ namespace nabla::cpu {
 inline void gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int64_t m, int64_t n, int64_t k,
                  float alpha, const float* a, int64_t lda, const float* b, int64_t ldb, float beta,
                  float* c, int64_t ldc) {
-  if (sgemm_avx512_supported() && (omp_in_parallel() || omp_get_max_threads() == 1)) {
+  if (has_avx512() && (omp_in_parallel() || omp_get_max_threads() == 1)) {
     sgemm_avx512(ta == CblasTrans, tb == CblasTrans, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     return;
   }

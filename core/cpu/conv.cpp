@@ -200,12 +200,13 @@ void over_images(const ConvGeometry& g, DType dtype, Fn fn) {
 
 }  // namespace
 
-void CpuBackend::conv2d(const Tensor& input, const Tensor& weight, const Conv2dParams& p,
-                        const Tensor& out) {
+void CpuBackend::conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias,
+                        const Conv2dParams& p, const Tensor& out) {
   visit_dtype<DTypeSet::floating>(input.dtype(), "conv2d", [&]<class T>() {
     ConvGeometry g(input.shape(), weight.shape(), out.shape(), p);
     const T* x = input.data<T>();
     const T* wt = weight.data<T>();
+    const T* b = bias.defined() ? bias.data<T>() : nullptr;
     T* y = out.data<T>();
     over_images(g, input.dtype(), [&](int64_t begin, int64_t end, Tensor& col, int) {
       for (int64_t i = begin; i < end; ++i) {
@@ -216,9 +217,16 @@ void CpuBackend::conv2d(const Tensor& input, const Tensor& weight, const Conv2dP
             im2col(g, xg, col.data<T>(), g.col_cols());
             cols = col.data<T>();
           }
+          // The bias is written first and the product added to it, while the image's output is
+          // in cache: a separate pass over the whole output would cost as much as a ReLU.
+          T* yg = y + (i * g.o + grp * g.og()) * g.col_cols();
+          if (b) {
+            for (int64_t o = 0; o < g.og(); ++o)
+              std::fill(yg + o * g.col_cols(), yg + (o + 1) * g.col_cols(), b[grp * g.og() + o]);
+          }
           cpu::gemm(CblasNoTrans, CblasNoTrans, g.og(), g.col_cols(), g.col_rows(), T(1),
-                    wt + grp * g.og() * g.col_rows(), g.col_rows(), cols, g.col_cols(), T(0),
-                    y + (i * g.o + grp * g.og()) * g.col_cols(), g.col_cols());
+                    wt + grp * g.og() * g.col_rows(), g.col_rows(), cols, g.col_cols(),
+                    T(b ? 1 : 0), yg, g.col_cols());
         }
       }
     });

@@ -27,7 +27,7 @@ class CpuBackend final : public Backend {
 
   void matmul(const Tensor& a, const Tensor& b, const Tensor& out) override;
 
-  void conv2d(const Tensor& input, const Tensor& weight, const Conv2dParams& p,
+  void conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias, const Conv2dParams& p,
               const Tensor& out) override;
   void conv2d_backward_data(const Tensor& grad_out, const Tensor& weight, const Conv2dParams& p,
                             const Tensor& grad_input) override;
@@ -36,6 +36,8 @@ class CpuBackend final : public Backend {
 
   void max_pool2d(const Tensor& x, const Pool2dParams& p, const Tensor& out,
                   const Tensor& indices) override;
+  void max_pool2d_backward(const Tensor& grad_out, const Tensor& indices,
+                           const Tensor& grad_input) override;
   void avg_pool2d(const Tensor& x, const Pool2dParams& p, const Tensor& out) override;
   void avg_pool2d_backward(const Tensor& grad_out, const Pool2dParams& p,
                            const Tensor& grad_input) override;

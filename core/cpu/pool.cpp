@@ -1,9 +1,13 @@
 // CPU max and average pooling over NCHW planes, one plane per task.
+#include <atomic>
 #include <limits>
+#include <type_traits>
 
 #include "core/cpu/cpu_backend.h"
+#include "core/cpu/isa.h"
 #include "core/cpu/loops.h"
 #include "core/cpu/nan.h"
+#include "core/cpu/pool_avx512.h"
 
 namespace nabla {
 
@@ -135,11 +139,20 @@ void CpuBackend::max_pool2d(const Tensor& x, const Pool2dParams& p, const Tensor
     const bool two_by_two = !dilated && p.kernel[0] == 2 && p.kernel[1] == 2 && p.stride[0] == 2 &&
                             p.stride[1] == 2 && p.padding[0] == 0 && p.padding[1] == 0 &&
                             g.oh * 2 <= g.h && g.ow * 2 <= g.w;
+    // The vector kernel computes indices in 32 bits.
+    const bool vector_2x2 = std::is_same_v<T, float> && cpu::has_avx512() &&
+                            g.h * g.w <= std::numeric_limits<int32_t>::max();
     cpu::parallel_for(g.planes, 1, [&](int64_t begin, int64_t end) {
       for (int64_t plane = begin; plane < end; ++plane) {
         const T* src = in + plane * g.h * g.w;
         int64_t offset = plane * g.oh * g.ow;
         if (two_by_two) {
+          if constexpr (std::is_same_v<T, float>) {
+            if (vector_2x2) {
+              cpu::max_pool2x2_avx512(src, g.w, g.oh, g.ow, o + offset, idx + offset);
+              continue;
+            }
+          }
           max_pool2d_plane_2x2(src, g, o + offset, idx + offset);
         } else if (dilated) {
           max_pool2d_plane_dilated(src, g, p, o + offset, idx + offset);
@@ -148,6 +161,37 @@ void CpuBackend::max_pool2d(const Tensor& x, const Pool2dParams& p, const Tensor
         }
       }
     });
+  });
+}
+
+void CpuBackend::max_pool2d_backward(const Tensor& grad_out, const Tensor& indices,
+                                     const Tensor& grad_input) {
+  visit_dtype<DTypeSet::floating>(grad_out.dtype(), "max_pool2d_backward", [&]<class T>() {
+    const int64_t planes = grad_input.size(0) * grad_input.size(1);
+    const int64_t in_size = grad_input.size(2) * grad_input.size(3);
+    const int64_t out_size = grad_out.size(2) * grad_out.size(3);
+    const T* gy = grad_out.data<T>();
+    const int64_t* idx = indices.data<int64_t>();
+    T* gx = grad_input.data<T>();
+    std::atomic<bool> out_of_plane{false};
+    // A plane per task: its zeroing and its scatter touch the same cache lines.
+    cpu::parallel_for(planes, 1, [&](int64_t begin, int64_t end) {
+      for (int64_t plane = begin; plane < end; ++plane) {
+        T* dst = gx + plane * in_size;
+        std::fill(dst, dst + in_size, T(0));
+        const T* g = gy + plane * out_size;
+        const int64_t* at = idx + plane * out_size;
+        for (int64_t i = 0; i < out_size; ++i) {
+          if (static_cast<uint64_t>(at[i]) >= static_cast<uint64_t>(in_size)) {
+            out_of_plane = true;
+            return;
+          }
+          dst[at[i]] += g[i];
+        }
+      }
+    });
+    NABLA_CHECK(!out_of_plane, IndexError, "max_pool2d_backward: an index lies outside the ",
+                grad_input.size(2), "x", grad_input.size(3), " input plane");
   });
 }
 

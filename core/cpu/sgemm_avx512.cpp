@@ -107,11 +107,6 @@ __attribute__((target("avx512f"))) void tile(int64_t kc, const float* a, int64_t
 
 }  // namespace
 
-bool sgemm_avx512_supported() {
-  static const bool supported = __builtin_cpu_supports("avx512f");
-  return supported;
-}
-
 void sgemm_avx512(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
                   const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
                   int64_t ldc) {

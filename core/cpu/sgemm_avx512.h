@@ -6,11 +6,8 @@
 
 namespace nabla::cpu {
 
-// Whether this CPU runs sgemm_avx512 (checked once).
-bool sgemm_avx512_supported();
-
 // C = alpha * op(A) @ op(B) + beta * C, row-major, on the calling thread; C is not read when
-// beta is 0. Call only where sgemm_avx512_supported().
+// beta is 0. Call only where has_avx512() (isa.h).
 void sgemm_avx512(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
                   const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
                   int64_t ldc);

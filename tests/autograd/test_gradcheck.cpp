@@ -166,6 +166,13 @@ std::vector<OpCase> op_table() {
       {"max_pool2d overlapping",
        {{1, 1, 5, 5}},
        [](const Inputs& x) { return max_pool2d(x[0], 3, 2, 1); }},
+      {"max_pool2d_backward",
+       {{1, 1, 3, 3}},
+       [](const Inputs& x) {
+         // Indices of an overlapping pooling, so that some input positions gather twice.
+         Tensor winners = from_vector<int64_t>({6, 6, 8, 6, 6, 8, 16, 16, 18}, {1, 1, 3, 3});
+         return max_pool2d_backward(x[0], winners, {1, 1, 5, 5});
+       }},
       {"avg_pool2d", {{1, 2, 4, 4}}, [](const Inputs& x) { return avg_pool2d(x[0], 2); }},
       {"avg_pool2d padded",
        {{1, 1, 5, 5}},

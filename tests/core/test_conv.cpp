@@ -5,6 +5,7 @@
 #include <cmath>
 #include <limits>
 
+#include "core/ops.h"
 #include "nabla.h"
 
 using namespace nabla;
@@ -135,6 +136,53 @@ TEST_CASE("max_pool2d gradient goes to the winning position") {
   backward(sum(max_pool2d(x, 2)));
   CHECK(x.grad().to_vector<double>() ==
         std::vector<double>{0, 1, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 1});
+}
+
+// float32 2x2 pooling has its own vector kernel on CPUs with AVX-512; float64 takes the scalar
+// loop. Both must pick the same winner, ties (small integers) and NaNs included, on widths that
+// leave partial vectors and an unused last column.
+TEST_CASE("max_pool2d float32 2x2 agrees with the float64 path, ties and NaN included") {
+  manual_seed(21);
+  Pool2dParams p;
+  p.kernel[0] = p.kernel[1] = 2;
+  p.stride[0] = p.stride[1] = 2;
+  for (const Shape& shape : {Shape{2, 3, 6, 6}, Shape{1, 2, 32, 32}, Shape{1, 1, 5, 67},
+                             Shape{3, 1, 4, 34}, Shape{1, 1, 2, 2}}) {
+    std::vector<float> values = randint(0, 4, shape).to_vector<float>();
+    for (size_t i = 7; i < values.size(); i += 29)
+      values[i] = std::numeric_limits<float>::quiet_NaN();
+    Tensor x = from_vector<float>(values, shape);
+    auto [out32, at32] = core::max_pool2d(x, p);
+    auto [out64, at64] = core::max_pool2d(core::to(x, kFloat64), p);
+    CAPTURE(shape);
+    CHECK(at32.to_vector<int64_t>() == at64.to_vector<int64_t>());
+    std::vector<double> a = out32.to_vector<double>(), b = out64.to_vector<double>();
+    REQUIRE(a.size() == b.size());
+    for (size_t i = 0; i < a.size(); ++i)
+      CHECK((a[i] == b[i] || (std::isnan(a[i]) && std::isnan(b[i]))));
+  }
+}
+
+TEST_CASE("max_pool2d_backward adds overlapping windows' gradients and checks its indices") {
+  manual_seed(22);
+  Tensor x = randn({2, 3, 7, 5}, {.dtype = kFloat64});
+  Pool2dParams p;
+  p.kernel[0] = p.kernel[1] = 3;
+  p.stride[0] = p.stride[1] = 1;
+  p.padding[0] = p.padding[1] = 1;
+  auto [out, indices] = core::max_pool2d(x, p);
+  Tensor g = randn(out.shape(), {.dtype = kFloat64});
+  Tensor routed = core::max_pool2d_backward(g, indices, x.shape());
+  Tensor expected =
+      core::reshape(core::scatter_add(zeros({6, 35}, {.dtype = kFloat64}), 1,
+                                      core::reshape(indices, {6, -1}), core::reshape(g, {6, -1})),
+                    x.shape());
+  CHECK(routed.to_vector<double>() == expected.to_vector<double>());
+
+  Tensor outside = full(out.shape(), 35, {.dtype = kInt64});  // one past a 7x5 plane
+  CHECK_THROWS_AS(core::max_pool2d_backward(g, outside, x.shape()), IndexError);
+  CHECK_THROWS_AS(core::max_pool2d_backward(g, core::to(indices, kInt32), x.shape()), DTypeError);
+  CHECK_THROWS_AS(core::max_pool2d_backward(g, indices, {2, 4, 7, 5}), ShapeError);
 }
 
 TEST_CASE("avg_pool2d_backward is the adjoint of avg_pool2d") {
