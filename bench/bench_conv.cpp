@@ -34,6 +34,11 @@ struct ConvCase {
 const ConvCase kCases[] = {
     {"resnet_64to64", 128, 64, 32, 32, 64, 3},  // ResNet stage 1 on CIFAR
     {"first_3to32", 128, 3, 32, 32, 32, 3},     // a CIFAR network's first layer
+    {"cnn_32to64", 128, 32, 16, 16, 64, 3},     // the small CNN's second and third layers
+    {"cnn_64to128", 128, 64, 8, 8, 128, 3},
+    {"resnet20_16to16", 128, 16, 32, 32, 16, 3},  // ResNet-20's three stages
+    {"resnet20_32to32", 128, 32, 16, 16, 32, 3},
+    {"resnet20_64to64", 128, 64, 8, 8, 64, 3},
 };
 
 enum class Pass { forward, backward_data, backward_weight };

@@ -22,7 +22,8 @@ inline void gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int64_t m, int64_t n, i
                  float alpha, const float* a, int64_t lda, const float* b, int64_t ldb, float beta,
                  float* c, int64_t ldc) {
   if (has_avx512() && (omp_in_parallel() || omp_get_max_threads() == 1)) {
-    sgemm_avx512(ta == CblasTrans, tb == CblasTrans, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    sgemm_avx512(m, n, k, alpha, {.data = a, .ld = lda, .trans = ta == CblasTrans},
+                 {.data = b, .ld = ldb, .trans = tb == CblasTrans}, beta, c, ldc);
     return;
   }
   cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);

@@ -9,8 +9,11 @@
 //   backward data:    col = W^T @ grad_out, then col2im adds col back into grad_x
 //   backward weight:  grad_W [Og, Cg * KK] += grad_out @ col^T (or its transpose, see below)
 #include <algorithm>
+#include <type_traits>
 
 #include "core/cpu/blas.h"
+#include "core/cpu/conv_geometry.h"
+#include "core/cpu/conv_implicit.h"
 #include "core/cpu/cpu_backend.h"
 #include "core/cpu/loops.h"
 #include "core/creation.h"
@@ -19,36 +22,7 @@ namespace nabla {
 
 namespace {
 
-struct ConvGeometry {
-  int64_t n, c, h, w, o, kh, kw, oh, ow, groups;
-  const Conv2dParams& p;
-
-  ConvGeometry(const Shape& input, const Shape& weight, const Shape& out, const Conv2dParams& p)
-      : n(input[0]),
-        c(input[1]),
-        h(input[2]),
-        w(input[3]),
-        o(weight[0]),
-        kh(weight[2]),
-        kw(weight[3]),
-        oh(out[2]),
-        ow(out[3]),
-        groups(p.groups),
-        p(p) {}
-
-  int64_t cg() const { return c / groups; }
-  int64_t og() const { return o / groups; }
-  int64_t col_rows() const { return cg() * kh * kw; }
-  int64_t col_cols() const { return oh * ow; }
-  bool is_pointwise() const {
-    return kh == 1 && kw == 1 && p.stride[0] == 1 && p.stride[1] == 1 && p.padding[0] == 0 &&
-           p.padding[1] == 0;
-  }
-  // im2col's scratch space (none for a pointwise convolution), from the caching allocator.
-  Tensor column_buffer(DType dtype) const {
-    return empty({is_pointwise() ? 0 : col_rows() * col_cols()}, {.dtype = dtype});
-  }
-};
+using cpu::ConvGeometry;
 
 // The input column that output column `o_col` reads at kernel offset `k`, per axis.
 inline int64_t input_index(int64_t out_i, int64_t k, int64_t stride, int64_t pad, int64_t dil) {
@@ -78,11 +52,6 @@ struct ShiftedRow {
   int64_t run_lo, run_hi;  // the run, trimmed so that the input index stays in the plane
 };
 
-bool has_shifted_planes(const ConvGeometry& g) {
-  return g.p.stride[0] == 1 && g.p.stride[1] == 1 && g.p.dilation[0] == 1 && g.p.dilation[1] == 1 &&
-         g.oh == g.h && g.ow == g.w;
-}
-
 ShiftedRow shifted_row(const ConvGeometry& g, int64_t ki, int64_t kj) {
   const int64_t di = ki - g.p.padding[0], dj = kj - g.p.padding[1];
   ShiftedRow r;
@@ -109,7 +78,7 @@ void zero_wrapped(const ConvGeometry& g, const ShiftedRow& r, T* row) {
 template <class T>
 void im2col(const ConvGeometry& g, const T* x, T* col, int64_t ld) {
   const int64_t kk = g.kh * g.kw;
-  const bool shifted = has_shifted_planes(g);
+  const bool shifted = g.keeps_plane_size();
   cpu::parallel_for(g.col_rows(), 8, [&](int64_t begin, int64_t end) {
     for (int64_t row = begin; row < end; ++row) {
       int64_t ch = row / kk, ki = (row % kk) / g.kw, kj = row % g.kw;
@@ -151,7 +120,7 @@ void im2col(const ConvGeometry& g, const T* x, T* col, int64_t ld) {
 template <class T>
 void col2im(const ConvGeometry& g, T* col, T* x) {
   const int64_t kk = g.kh * g.kw;
-  const bool shifted = has_shifted_planes(g);
+  const bool shifted = g.keeps_plane_size();
   cpu::parallel_for(g.cg(), 1, [&](int64_t begin, int64_t end) {
     for (int64_t ch = begin; ch < end; ++ch) {
       T* plane = x + ch * g.h * g.w;
@@ -208,6 +177,14 @@ void CpuBackend::conv2d(const Tensor& input, const Tensor& weight, const Tensor&
     const T* wt = weight.data<T>();
     const T* b = bias.defined() ? bias.data<T>() : nullptr;
     T* y = out.data<T>();
+    if constexpr (std::is_same_v<T, float>) {
+      if (cpu::implicit_conv_applies(g, input.dtype())) {
+        cpu::parallel_for(g.n, 1, [&](int64_t begin, int64_t end) {
+          cpu::implicit_conv2d(g, x, wt, b, y, begin, end);
+        });
+        return;
+      }
+    }
     over_images(g, input.dtype(), [&](int64_t begin, int64_t end, Tensor& col, int) {
       for (int64_t i = begin; i < end; ++i) {
         for (int64_t grp = 0; grp < g.groups; ++grp) {
@@ -240,6 +217,16 @@ void CpuBackend::conv2d_backward_data(const Tensor& grad_out, const Tensor& weig
     const T* gy = grad_out.data<T>();
     const T* wt = weight.data<T>();
     T* gx = grad_input.data<T>();
+    if constexpr (std::is_same_v<T, float>) {
+      if (cpu::implicit_conv_applies(g, grad_out.dtype())) {
+        Tensor flipped = empty({weight.numel()});
+        cpu::flip_for_backward_data(g, wt, flipped.data<float>());
+        cpu::parallel_for(g.n, 1, [&](int64_t begin, int64_t end) {
+          cpu::implicit_conv2d_backward_data(g, gy, flipped.data<float>(), gx, begin, end);
+        });
+        return;
+      }
+    }
     over_images(g, grad_out.dtype(), [&](int64_t begin, int64_t end, Tensor& col, int) {
       for (int64_t i = begin; i < end; ++i) {
         for (int64_t grp = 0; grp < g.groups; ++grp) {
@@ -302,31 +289,42 @@ void CpuBackend::conv2d_backward_weight(const Tensor& input, const Tensor& grad_
         }
       }
     };
-    over_images(g, input.dtype(), [&](int64_t begin, int64_t end, Tensor& col, int slot) {
-      T* gw = partial.data<T>() + slot * size;
-      if (images > 1) {
-        batched(begin, end, gw);
-        return;
+    bool implicit = false;
+    if constexpr (std::is_same_v<T, float>) {
+      implicit = cpu::implicit_conv_applies(g, input.dtype());
+      if (implicit) {
+        cpu::parallel_for(g.n, 1, [&](int64_t begin, int64_t end) {
+          cpu::implicit_conv2d_backward_weight(
+              g, x, gy, partial.data<T>() + omp_get_thread_num() * size, transposed, begin, end);
+        });
       }
-      for (int64_t i = begin; i < end; ++i) {
-        for (int64_t grp = 0; grp < g.groups; ++grp) {
-          const T* xg = x + (i * g.c + grp * g.cg()) * g.h * g.w;
-          const T* cols = xg;
-          if (!g.is_pointwise()) {
-            im2col(g, xg, col.data<T>(), g.col_cols());
-            cols = col.data<T>();
-          }
-          const T* gyg = gy + (i * g.o + grp * g.og()) * g.col_cols();
-          if (transposed) {
-            cpu::gemm(CblasNoTrans, CblasTrans, g.col_rows(), g.og(), g.col_cols(), T(1), cols,
-                      g.col_cols(), gyg, g.col_cols(), T(1), gw + grp * per_group, g.og());
-          } else {
-            cpu::gemm(CblasNoTrans, CblasTrans, g.og(), g.col_rows(), g.col_cols(), T(1), gyg,
-                      g.col_cols(), cols, g.col_cols(), T(1), gw + grp * per_group, g.col_rows());
+    }
+    if (!implicit)
+      over_images(g, input.dtype(), [&](int64_t begin, int64_t end, Tensor& col, int slot) {
+        T* gw = partial.data<T>() + slot * size;
+        if (images > 1) {
+          batched(begin, end, gw);
+          return;
+        }
+        for (int64_t i = begin; i < end; ++i) {
+          for (int64_t grp = 0; grp < g.groups; ++grp) {
+            const T* xg = x + (i * g.c + grp * g.cg()) * g.h * g.w;
+            const T* cols = xg;
+            if (!g.is_pointwise()) {
+              im2col(g, xg, col.data<T>(), g.col_cols());
+              cols = col.data<T>();
+            }
+            const T* gyg = gy + (i * g.o + grp * g.og()) * g.col_cols();
+            if (transposed) {
+              cpu::gemm(CblasNoTrans, CblasTrans, g.col_rows(), g.og(), g.col_cols(), T(1), cols,
+                        g.col_cols(), gyg, g.col_cols(), T(1), gw + grp * per_group, g.og());
+            } else {
+              cpu::gemm(CblasNoTrans, CblasTrans, g.og(), g.col_rows(), g.col_cols(), T(1), gyg,
+                        g.col_cols(), cols, g.col_cols(), T(1), gw + grp * per_group, g.col_rows());
+            }
           }
         }
-      }
-    });
+      });
     T* gw = grad_weight.data<T>();
     const T* slots = partial.data<T>();
     const int64_t n_slots = partial.size(0);

@@ -1,15 +1,27 @@
 // nabla's own float32 GEMM for CPUs with AVX-512 (core/cpu/sgemm_avx512.cpp). Private to
-// core/cpu; cpu::gemm (blas.h) picks it when the CPU has AVX-512.
+// core/cpu; cpu::gemm (blas.h) picks it when the CPU has AVX-512, and the convolutions hand it
+// operands given line by line (Note [implicit GEMM] in conv_implicit.cpp).
 #pragma once
 
 #include <cstdint>
 
 namespace nabla::cpu {
 
+// op(X) of a GEMM operand. Either a row-major matrix (data, ld), transposed when `trans`; or a
+// table of `lines`, each a contiguous run of floats: for A, op(A)'s rows; for B, op(B)'s rows,
+// or its columns when `trans`. A line table lets a product read shifted windows of one buffer
+// as if they were the rows of a matrix, without copying them into one.
+struct GemmOperand {
+  const float* data = nullptr;
+  int64_t ld = 0;
+  bool trans = false;
+  const float* const* lines = nullptr;
+};
+
 // C = alpha * op(A) @ op(B) + beta * C, row-major, on the calling thread; C is not read when
-// beta is 0. Call only where has_avx512() (isa.h).
-void sgemm_avx512(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
-                  const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
-                  int64_t ldc);
+// beta is 0. op(A): [m, k], op(B): [k, n]. A line table for A must not be transposed. Call only
+// where has_avx512() (isa.h).
+void sgemm_avx512(int64_t m, int64_t n, int64_t k, float alpha, const GemmOperand& a,
+                  const GemmOperand& b, float beta, float* c, int64_t ldc);
 
 }  // namespace nabla::cpu

@@ -85,6 +85,51 @@ TEST_CASE("conv2d matches direct convolution over strides, padding, dilation and
   }
 }
 
+// float32 convolutions with stride 1 and "same" padding run as implicit GEMMs on CPUs with
+// AVX-512 (no im2col), with at least an image per thread; float64 always takes im2col, which the
+// test above checks by definition. The cases cover a 27-deep first layer, products of more than
+// 32 rows and deeper than one 256 block, a 5x3 kernel, groups, a plane wider than one 2048-column
+// block, both layouts of the weight gradient, and small planes batched into one product.
+TEST_CASE("conv2d float32 same-size kernels agree with float64, forward and both gradients") {
+  const int threads = get_num_threads();
+  set_num_threads(2);
+  manual_seed(6);
+  struct Case {
+    Shape input, weight;
+    Conv2dParams p;
+  };
+  std::vector<Case> cases = {
+      {{4, 3, 32, 32}, {16, 3, 3, 3}, params(1, 1, 1, 1, 1, 1, 1)},
+      {{4, 40, 8, 8}, {72, 40, 3, 3}, params(1, 1, 1, 1, 1, 1, 1)},
+      {{3, 8, 6, 5}, {4, 8, 5, 3}, params(1, 1, 2, 1, 1, 1, 1)},
+      {{4, 6, 7, 7}, {9, 2, 3, 3}, params(1, 1, 1, 1, 1, 1, 3)},
+      {{5, 2, 9, 11}, {24, 2, 3, 3}, params(1, 1, 1, 1, 1, 1, 1)},
+      {{2, 2, 48, 48}, {3, 2, 3, 3}, params(1, 1, 1, 1, 1, 1, 1)},
+      {{5, 16, 4, 4}, {8, 16, 3, 3}, params(1, 1, 1, 1, 1, 1, 1)},
+  };
+  auto check_close = [](const Tensor& got, const Tensor& expected) {
+    std::vector<double> a = got.to_vector<double>(), b = expected.to_vector<double>();
+    REQUIRE(a.size() == b.size());
+    double scale = 1, worst = 0;
+    for (size_t i = 0; i < b.size(); ++i) scale = std::max(scale, std::abs(b[i]));
+    for (size_t i = 0; i < b.size(); ++i) worst = std::max(worst, std::abs(a[i] - b[i]));
+    CHECK(worst <= 2e-5 * scale);
+  };
+  for (const Case& c : cases) {
+    INFO("input ", c.input, " weight ", c.weight);
+    Tensor x = randn(c.input), w = randn(c.weight), b = randn({c.weight[0]});
+    Tensor x64 = core::to(x, kFloat64), w64 = core::to(w, kFloat64), b64 = core::to(b, kFloat64);
+    Tensor y = conv2d(x, w, b, c.p);
+    check_close(y, conv2d(x64, w64, b64, c.p));
+    Tensor g = randn(y.shape()), g64 = core::to(g, kFloat64);
+    check_close(conv2d_backward_data(g, w, x.shape(), c.p),
+                conv2d_backward_data(g64, w64, x.shape(), c.p));
+    check_close(conv2d_backward_weight(x, g, w.shape(), c.p),
+                conv2d_backward_weight(x64, g64, w.shape(), c.p));
+  }
+  set_num_threads(threads);
+}
+
 TEST_CASE("conv2d: bias, float32, and errors that name both shapes") {
   Tensor x = ones({1, 2, 3, 3}), w = ones({4, 2, 3, 3}), b = from_vector<float>({0, 1, 2, 3});
   Tensor y = conv2d(x, w, b, params(1, 1, 1, 1, 1, 1, 1));
