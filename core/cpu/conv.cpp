@@ -12,8 +12,8 @@
 #include <type_traits>
 
 #include "core/cpu/blas.h"
+#include "core/cpu/conv_fast_paths.h"
 #include "core/cpu/conv_geometry.h"
-#include "core/cpu/conv_implicit.h"
 #include "core/cpu/cpu_backend.h"
 #include "core/cpu/loops.h"
 #include "core/creation.h"
@@ -178,12 +178,7 @@ void CpuBackend::conv2d(const Tensor& input, const Tensor& weight, const Tensor&
     const T* b = bias.defined() ? bias.data<T>() : nullptr;
     T* y = out.data<T>();
     if constexpr (std::is_same_v<T, float>) {
-      if (cpu::implicit_conv_applies(g, input.dtype())) {
-        cpu::parallel_for(g.n, 1, [&](int64_t begin, int64_t end) {
-          cpu::implicit_conv2d(g, x, wt, b, y, begin, end);
-        });
-        return;
-      }
+      if (cpu::fast_conv2d(g, x, wt, b, y)) return;
     }
     over_images(g, input.dtype(), [&](int64_t begin, int64_t end, Tensor& col, int) {
       for (int64_t i = begin; i < end; ++i) {
@@ -218,14 +213,7 @@ void CpuBackend::conv2d_backward_data(const Tensor& grad_out, const Tensor& weig
     const T* wt = weight.data<T>();
     T* gx = grad_input.data<T>();
     if constexpr (std::is_same_v<T, float>) {
-      if (cpu::implicit_conv_applies(g, grad_out.dtype())) {
-        Tensor flipped = empty({weight.numel()});
-        cpu::flip_for_backward_data(g, wt, flipped.data<float>());
-        cpu::parallel_for(g.n, 1, [&](int64_t begin, int64_t end) {
-          cpu::implicit_conv2d_backward_data(g, gy, flipped.data<float>(), gx, begin, end);
-        });
-        return;
-      }
+      if (cpu::fast_conv2d_backward_data(g, gy, wt, gx)) return;
     }
     over_images(g, grad_out.dtype(), [&](int64_t begin, int64_t end, Tensor& col, int) {
       for (int64_t i = begin; i < end; ++i) {
@@ -289,17 +277,11 @@ void CpuBackend::conv2d_backward_weight(const Tensor& input, const Tensor& grad_
         }
       }
     };
-    bool implicit = false;
+    bool fast = false;
     if constexpr (std::is_same_v<T, float>) {
-      implicit = cpu::implicit_conv_applies(g, input.dtype());
-      if (implicit) {
-        cpu::parallel_for(g.n, 1, [&](int64_t begin, int64_t end) {
-          cpu::implicit_conv2d_backward_weight(
-              g, x, gy, partial.data<T>() + omp_get_thread_num() * size, transposed, begin, end);
-        });
-      }
+      fast = cpu::fast_conv2d_backward_weight(g, x, gy, partial.data<T>(), size, transposed);
     }
-    if (!implicit)
+    if (!fast)
       over_images(g, input.dtype(), [&](int64_t begin, int64_t end, Tensor& col, int slot) {
         T* gw = partial.data<T>() + slot * size;
         if (images > 1) {
