@@ -13,7 +13,7 @@ namespace nabla::cpu {
 bool fast_conv2d(const ConvGeometry& g, const float* x, const float* w, const float* bias,
                  float* y) {
   if (winograd_applies(g, kFloat32)) {
-    Tensor u = empty({16 * g.o * g.c});
+    Tensor u = empty({16 * winograd_weight_stride(g.o, g.c)});
     winograd_transform_weights(w, g.o, g.c, u.data<float>());
     parallel_for(g.n, 1, [&](int64_t begin, int64_t end) {
       winograd_conv2d(g, x, g.c, u.data<float>(), g.o, bias, y, begin, end);
@@ -34,7 +34,7 @@ bool fast_conv2d_backward_data(const ConvGeometry& g, const float* gy, const flo
   Tensor flipped = empty({g.o * g.cg() * g.kh * g.kw});
   flip_for_backward_data(g, w, flipped.data<float>());
   if (winograd) {
-    Tensor u = empty({16 * g.c * g.o});
+    Tensor u = empty({16 * winograd_weight_stride(g.c, g.o)});
     winograd_transform_weights(flipped.data<float>(), g.c, g.o, u.data<float>());
     parallel_for(g.n, 1, [&](int64_t begin, int64_t end) {
       winograd_conv2d(g, gy, g.o, u.data<float>(), g.c, nullptr, gx, begin, end);

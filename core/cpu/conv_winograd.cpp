@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "core/cpu/isa.h"
+#include "core/cpu/loops.h"
 #include "core/cpu/sgemm_avx512.h"
 
 namespace nabla::cpu {
@@ -211,28 +212,35 @@ bool winograd_applies(const ConvGeometry& g, DType dtype) {
          g.n >= omp_get_max_threads();
 }
 
+int64_t winograd_weight_stride(int64_t out_channels, int64_t in_channels) {
+  return out_channels * in_channels + kSkew;
+}
+
 void winograd_transform_weights(const float* w, int64_t out_channels, int64_t in_channels,
                                 float* u) {
-  const int64_t xi_stride = out_channels * in_channels;
-  for (int64_t o = 0; o < out_channels; ++o) {
-    for (int64_t c = 0; c < in_channels; ++c) {
-      const float* k = w + (o * in_channels + c) * 9;
-      float gk[4][3];  // G g
-      for (int j = 0; j < 3; ++j) {
-        gk[0][j] = k[j];
-        gk[1][j] = 0.5f * (k[j] + k[3 + j] + k[6 + j]);
-        gk[2][j] = 0.5f * (k[j] - k[3 + j] + k[6 + j]);
-        gk[3][j] = k[6 + j];
-      }
-      float* out = u + o * in_channels + c;
-      for (int r = 0; r < 4; ++r) {
-        out[(r * 4 + 0) * xi_stride] = gk[r][0];
-        out[(r * 4 + 1) * xi_stride] = 0.5f * (gk[r][0] + gk[r][1] + gk[r][2]);
-        out[(r * 4 + 2) * xi_stride] = 0.5f * (gk[r][0] - gk[r][1] + gk[r][2]);
-        out[(r * 4 + 3) * xi_stride] = gk[r][2];
+  const int64_t xi_stride = winograd_weight_stride(out_channels, in_channels);
+  // Once per call, before the images: threads split the output channels.
+  parallel_for(out_channels, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t o = begin; o < end; ++o) {
+      for (int64_t c = 0; c < in_channels; ++c) {
+        const float* k = w + (o * in_channels + c) * 9;
+        float gk[4][3];  // G g
+        for (int j = 0; j < 3; ++j) {
+          gk[0][j] = k[j];
+          gk[1][j] = 0.5f * (k[j] + k[3 + j] + k[6 + j]);
+          gk[2][j] = 0.5f * (k[j] - k[3 + j] + k[6 + j]);
+          gk[3][j] = k[6 + j];
+        }
+        float* out = u + o * in_channels + c;
+        for (int r = 0; r < 4; ++r) {
+          out[(r * 4 + 0) * xi_stride] = gk[r][0];
+          out[(r * 4 + 1) * xi_stride] = 0.5f * (gk[r][0] + gk[r][1] + gk[r][2]);
+          out[(r * 4 + 2) * xi_stride] = 0.5f * (gk[r][0] - gk[r][1] + gk[r][2]);
+          out[(r * 4 + 3) * xi_stride] = gk[r][2];
+        }
       }
     }
-  }
+  });
 }
 
 void winograd_conv2d(const ConvGeometry& g, const float* in, int64_t in_channels, const float* u,
@@ -254,10 +262,10 @@ void winograd_conv2d(const ConvGeometry& g, const float* in, int64_t in_channels
         transform_input(in + ((i + j) * in_channels + c) * plane, t, padded.data(),
                         v.data() + c * tiles + j * t.tiles(), v_stride);
     for (int64_t xi = 0; xi < kTransformSize; ++xi) {
-      sgemm_avx512(out_channels, tiles, in_channels, 1.0f,
-                   {.data = u + xi * out_channels * in_channels, .ld = in_channels},
-                   {.data = v.data() + xi * v_stride, .ld = tiles}, 0.0f, m.data() + xi * m_stride,
-                   tiles);
+      sgemm_avx512(
+          out_channels, tiles, in_channels, 1.0f,
+          {.data = u + xi * winograd_weight_stride(out_channels, in_channels), .ld = in_channels},
+          {.data = v.data() + xi * v_stride, .ld = tiles}, 0.0f, m.data() + xi * m_stride, tiles);
     }
     for (int64_t o = 0; o < out_channels; ++o)
       for (int64_t j = 0; j < count; ++j)

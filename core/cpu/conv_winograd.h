@@ -15,7 +15,9 @@ namespace nabla::cpu {
 // [O, C] by [C, tiles]: shallower ones run below the GEMM's peak), and an image per thread.
 bool winograd_applies(const ConvGeometry& g, DType dtype);
 
-// The transformed kernels u [16][out][in] of 3x3 kernels w [out][in][3][3].
+// The transformed kernels of 3x3 kernels w [out][in][3][3]: 16 matrices [out][in], one per
+// transform position, winograd_weight_stride() floats apart (a little more than their size).
+int64_t winograd_weight_stride(int64_t out_channels, int64_t in_channels);
 void winograd_transform_weights(const float* w, int64_t out_channels, int64_t in_channels,
                                 float* u);
 
