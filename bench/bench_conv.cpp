@@ -39,6 +39,8 @@ const ConvCase kCases[] = {
     {"resnet20_16to16", 128, 16, 32, 32, 16, 3},  // ResNet-20's three stages
     {"resnet20_32to32", 128, 32, 16, 16, 32, 3},
     {"resnet20_64to64", 128, 64, 8, 8, 64, 3},
+    {"fastnet_64to256", 128, 64, 16, 16, 256, 3},  // FastNet's widest layers
+    {"fastnet_256to256", 128, 256, 8, 8, 256, 3},
 };
 
 enum class Pass { forward, backward_data, backward_weight };

@@ -34,6 +34,7 @@ enum class UnaryOp : uint8_t {
   logical_not,
   pow_scalar,  // x ^ alpha
   clamp,       // min(max(x, alpha), beta)
+  gelu,        // x Phi(x), Phi the standard normal CDF
 };
 
 enum class BinaryOp : uint8_t {
@@ -52,6 +53,7 @@ enum class BinaryOp : uint8_t {
   ge,  // produce bool
   logical_and,
   logical_or,
+  gelu_backward,  // b * GELU'(a): the gradient b of GELU at a
 };
 
 enum class ReduceOp : uint8_t { sum, max, min };

@@ -10,14 +10,14 @@ const char* name(UnaryOp op) {
   static constexpr const char* names[] = {
       "neg",   "abs",  "sign",    "exp",         "log", "sqrt",  "rsqrt", "sin",
       "cos",   "tanh", "sigmoid", "relu",        "erf", "log1p", "expm1", "reciprocal",
-      "floor", "ceil", "round",   "logical_not", "pow", "clamp"};
+      "floor", "ceil", "round",   "logical_not", "pow", "clamp", "gelu"};
   return names[static_cast<int>(op)];
 }
 
 const char* name(BinaryOp op) {
-  static constexpr const char* names[] = {"add",     "sub",     "mul", "div",         "pow",
-                                          "maximum", "minimum", "eq",  "ne",          "lt",
-                                          "le",      "gt",      "ge",  "logical_and", "logical_or"};
+  static constexpr const char* names[] = {
+      "add", "sub", "mul", "div", "pow", "maximum",     "minimum",    "eq",
+      "ne",  "lt",  "le",  "gt",  "ge",  "logical_and", "logical_or", "gelu_backward"};
   return names[static_cast<int>(op)];
 }
 
@@ -46,7 +46,9 @@ void check_computable(const Tensor& t, const char* op) {
 // The dtype `a op b` computes in; true division and pow of integers give float32.
 DType compute_dtype(BinaryOp op, DType a, DType b) {
   DType d = promote_types(a, b);
-  if ((op == BinaryOp::div || op == BinaryOp::pow) && !is_floating(d)) return kFloat32;
+  if ((op == BinaryOp::div || op == BinaryOp::pow || op == BinaryOp::gelu_backward) &&
+      !is_floating(d))
+    return kFloat32;
   return d;
 }
 

@@ -26,7 +26,7 @@ Tensor gelu(const Tensor& x, GeluApproximation approximation) {
     Tensor inner = mul(add(x, mul(pow(x, 3.0), 0.044715)), k);
     return mul(mul(x, 0.5), add(tanh(inner), 1.0));
   }
-  return mul(mul(x, 0.5), add(erf(mul(x, 1.0 / std::numbers::sqrt2)), 1.0));
+  return nabla::gelu(x);
 }
 
 Tensor silu(const Tensor& x) { return mul(x, sigmoid(x)); }

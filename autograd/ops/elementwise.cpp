@@ -225,6 +225,28 @@ Tensor relu(const Tensor& x) {
       SaveOutput::yes);
 }
 
+Tensor gelu(const Tensor& x) {
+  return record("gelu", core::unary(UnaryOp::gelu, x), {x},
+                [sx = save(x)](const BackwardContext& c) -> Grads {
+                  return {gelu_backward(c.grad, sx.get())};
+                });
+}
+
+Tensor gelu_backward(const Tensor& grad, const Tensor& x) {
+  // d/dgrad is GELU'(x); d/dx is grad * GELU''(x), GELU''(x) = phi(x) (2 - x^2).
+  return record("gelu_backward", core::binary(BinaryOp::gelu_backward, x, grad), {grad, x},
+                [sg = save(grad), sx = save(x)](const BackwardContext& c) -> Grads {
+                  Tensor v = sx.get();
+                  if (!c.needs(1)) return {gelu_backward(c.grad, v), Tensor()};
+                  Tensor square = mul(v, v);
+                  Tensor pdf = mul(exp(mul(square, -0.5)),
+                                   0.5 * std::numbers::inv_sqrtpi * std::numbers::sqrt2);
+                  Tensor curvature = mul(pdf, sub(2.0, square));
+                  return {c.needs(0) ? gelu_backward(c.grad, v) : Tensor(),
+                          mul(mul(c.grad, sg.get()), curvature)};
+                });
+}
+
 Tensor erf(const Tensor& x) {  // 2 / sqrt(pi) * exp(-x^2)
   return unary_from_input("erf", UnaryOp::erf, x, [](const Tensor& v) {
     return mul(exp(neg(mul(v, v))), 2.0 / std::sqrt(std::numbers::pi));

@@ -39,6 +39,10 @@ Tensor cos(const Tensor& x);
 Tensor tanh(const Tensor& x);
 Tensor sigmoid(const Tensor& x);
 Tensor relu(const Tensor& x);
+// x Phi(x) with Phi the standard normal CDF (exact, not the tanh approximation), in one kernel.
+Tensor gelu(const Tensor& x);
+// grad * GELU'(x): gelu's gradient, itself differentiable in both arguments.
+Tensor gelu_backward(const Tensor& grad, const Tensor& x);
 Tensor erf(const Tensor& x);
 Tensor log1p(const Tensor& x);
 Tensor expm1(const Tensor& x);

@@ -5,6 +5,7 @@
 #include <type_traits>
 
 #include "core/cpu/cpu_backend.h"
+#include "core/cpu/gelu.h"
 #include "core/cpu/loops.h"
 #include "core/cpu/nan.h"
 
@@ -105,6 +106,8 @@ void unary_floating(UnaryOp op, const Tensor& x, const Tensor& out, double alpha
       return run([](T v) { return std::expm1(v); });
     case UnaryOp::reciprocal:
       return run([](T v) { return T(1) / v; });
+    case UnaryOp::gelu:
+      return run([](T v) __attribute__((always_inline)) { return cpu::gelu(v); });
     case UnaryOp::floor:
       return run([](T v) { return std::floor(v); });
     case UnaryOp::ceil:
@@ -168,11 +171,17 @@ void CpuBackend::binary(BinaryOp op, const Tensor& a, const Tensor& b, const Ten
         return test([](T x, T y) { return x || y; });
       case BinaryOp::div:
       case BinaryOp::pow:
+      case BinaryOp::gelu_backward:
         if constexpr (std::is_floating_point_v<T>) {
           if (op == BinaryOp::div) return arith([](T x, T y) { return x / y; });
+          if (op == BinaryOp::gelu_backward)
+            // Inlined into map2's loops (GCC leaves a lambda this large as a call), so they
+            // vectorize.
+            return arith([](T x, T g)
+                             __attribute__((always_inline)) { return cpu::gelu_backward(x, g); });
           return arith([](T x, T y) { return std::pow(x, y); });
         }
-        NABLA_ASSERT(false);  // core/ops.cpp promotes integral inputs of div and pow
+        NABLA_ASSERT(false);  // core/ops.cpp promotes integral inputs of div, pow, gelu_backward
     }
   });
 }
