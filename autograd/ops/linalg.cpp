@@ -21,12 +21,17 @@ Tensor batched_product(const Tensor& a, const Tensor& b) {
                   Tensor a = sa.get(), b = sb.get();
                   Tensor ga, gb;
                   if (c.needs(0)) ga = batched_product(c.grad, transpose(b, -1, -2));
-                  if (c.needs(1) && b.dim() == 2 && a.dim() > 2) {
-                    // b was shared by every batch entry: its gradient sums over them.
-                    Tensor rows = reshape(a, {-1, a.size(-1)});
-                    gb = batched_product(transpose(rows, 0, 1), reshape(c.grad, {-1, b.size(1)}));
-                  } else if (c.needs(1)) {
-                    gb = batched_product(transpose(a, -1, -2), c.grad);
+                  if (!c.needs(1)) return {ga, gb};
+                  // b shared by every batch entry sums their gradients: its rows are merged.
+                  Tensor rows = b.dim() == 2 ? reshape(a, {-1, a.size(-1)}) : a;
+                  Tensor grads = b.dim() == 2 ? reshape(c.grad, {-1, b.size(1)}) : c.grad;
+                  if (b.dim() == 2 && b.stride(0) == 1 && b.size(1) > 1) {
+                    // b reads a matrix through a transpose (a Linear's weight): its gradient
+                    // is made in that matrix's layout, (g^T a)^T, so that the matrix's own
+                    // gradient is contiguous and is stored without a copy.
+                    gb = transpose(batched_product(transpose(grads, 0, 1), rows), 0, 1);
+                  } else {
+                    gb = batched_product(transpose(rows, -1, -2), grads);
                   }
                   return {ga, gb};
                 });
