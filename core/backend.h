@@ -54,6 +54,7 @@ enum class BinaryOp : uint8_t {
   logical_and,
   logical_or,
   gelu_backward,  // b * GELU'(a): the gradient b of GELU at a
+  relu_backward,  // a > 0 ? b : 0: the gradient b of ReLU, given its output a
 };
 
 enum class ReduceOp : uint8_t { sum, max, min };

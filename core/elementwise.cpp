@@ -16,8 +16,9 @@ const char* name(UnaryOp op) {
 
 const char* name(BinaryOp op) {
   static constexpr const char* names[] = {
-      "add", "sub", "mul", "div", "pow", "maximum",     "minimum",    "eq",
-      "ne",  "lt",  "le",  "gt",  "ge",  "logical_and", "logical_or", "gelu_backward"};
+      "add",          "sub", "mul", "div", "pow", "maximum",     "minimum",    "eq",
+      "ne",           "lt",  "le",  "gt",  "ge",  "logical_and", "logical_or", "gelu_backward",
+      "relu_backward"};
   return names[static_cast<int>(op)];
 }
 

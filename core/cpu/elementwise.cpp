@@ -149,6 +149,8 @@ void CpuBackend::binary(BinaryOp op, const Tensor& a, const Tensor& b, const Ten
         return arith([](T x, T y) { return static_cast<T>(x - y); });
       case BinaryOp::mul:
         return arith([](T x, T y) { return static_cast<T>(x * y); });
+      case BinaryOp::relu_backward:
+        return arith([](T out, T grad) { return out > T(0) ? grad : T(0); });
       case BinaryOp::maximum:
         return arith([](T x, T y) { return (x > y || cpu::is_nan(x)) ? x : y; });
       case BinaryOp::minimum:
