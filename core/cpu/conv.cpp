@@ -2,6 +2,7 @@
 // pieces. A 1x1 convolution with stride 1 and no padding needs no im2col: the image is the
 // column matrix. Threads split the batch: each runs im2col and single-threaded GEMMs on its own
 // images, which keeps both cores busy on the im2col too and needs no synchronization per image.
+// float32 layers that Winograd or the implicit GEMM takes leave first (conv_fast_paths.h).
 //
 // For one image and one group (Cg = C / groups, Og = O / groups, KK = KH * KW):
 //   col [Cg * KK, OH * OW] = im2col(x)
