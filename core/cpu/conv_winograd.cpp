@@ -31,7 +31,10 @@ namespace nabla::cpu {
 namespace {
 
 constexpr int64_t kTransformSize = 16;  // the 4x4 positions xi
-constexpr int64_t kTargetTiles = 128;   // tiles per product: enough columns for the GEMM
+// A product takes whole images, and their transformed input is 4 times their size: larger planes
+// (ImageNet's 112x112 and up) would need tens of MB of it per thread.
+constexpr int64_t kMaxPlane = 64 * 64;
+constexpr int64_t kTargetTiles = 128;  // tiles per product: enough columns for the GEMM
 // The 16 per-position matrices lie this many floats (a cache line) further apart than their
 // size: a transform writes all 16 per tile, and at power-of-two distances they would all fall
 // into one set of the L1 cache.
@@ -209,7 +212,7 @@ void inverse_transform_weight(const float* s, int64_t xi_stride, float out[9]) {
 bool winograd_applies(const ConvGeometry& g, DType dtype) {
   return dtype == kFloat32 && has_avx512() && g.kh == 3 && g.kw == 3 && g.keeps_plane_size() &&
          g.p.padding[0] == 1 && g.p.padding[1] == 1 && g.groups == 1 && g.c >= 16 && g.o >= 16 &&
-         g.n >= omp_get_max_threads();
+         g.h * g.w <= kMaxPlane && g.n >= omp_get_max_threads();
 }
 
 int64_t winograd_weight_stride(int64_t out_channels, int64_t in_channels) {

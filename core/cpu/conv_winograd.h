@@ -12,7 +12,8 @@ namespace nabla::cpu {
 
 // Whether these kernels take the convolution: float32, AVX-512, a 3x3 kernel with stride 1,
 // padding 1 and no dilation, one group, at least 16 channels on both sides (the products are
-// [O, C] by [C, tiles]: shallower ones run below the GEMM's peak), and an image per thread.
+// [O, C] by [C, tiles]: shallower ones run below the GEMM's peak), planes up to 64x64, and an
+// image per thread.
 bool winograd_applies(const ConvGeometry& g, DType dtype);
 
 // The transformed kernels of 3x3 kernels w [out][in][3][3]: 16 matrices [out][in], one per

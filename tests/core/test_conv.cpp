@@ -91,8 +91,9 @@ TEST_CASE("conv2d matches direct convolution over strides, padding, dilation and
 // always takes im2col, which the test above checks by definition. The cases cover, for
 // Winograd: odd planes whose tiles stick out, several images per product and several products
 // per thread; for the implicit GEMM: a 5x3 kernel, groups, products of more than 32 rows and
-// deeper than one 256 block, a plane wider than one 2048-column block, and both layouts of the
-// weight gradient; and a 3-channel first layer, which stays on im2col.
+// deeper than one 256 block, a plane wider than one 2048-column block, both layouts of the
+// weight gradient, and a plane too large for Winograd; and a 3-channel first layer, which stays
+// on im2col.
 TEST_CASE("conv2d float32 fast paths agree with float64, forward and both gradients") {
   const int threads = get_num_threads();
   set_num_threads(2);
@@ -110,6 +111,7 @@ TEST_CASE("conv2d float32 fast paths agree with float64, forward and both gradie
       {{4, 8, 16, 16}, {80, 8, 3, 3}, params(1, 1, 1, 1, 1, 1, 1)},
       {{2, 64, 16, 16}, {32, 32, 3, 3}, params(1, 1, 1, 1, 1, 1, 2)},
       {{2, 8, 48, 48}, {8, 8, 3, 3}, params(1, 1, 1, 1, 1, 1, 1)},
+      {{2, 16, 72, 72}, {16, 16, 3, 3}, params(1, 1, 1, 1, 1, 1, 1)},  // past Winograd's 64x64
       {{4, 3, 32, 32}, {16, 3, 3, 3}, params(1, 1, 1, 1, 1, 1, 1)},
   };
   auto check_close = [](const Tensor& got, const Tensor& expected) {
