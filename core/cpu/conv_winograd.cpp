@@ -22,6 +22,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "core/cpu/avx512_lanes.h"
 #include "core/cpu/isa.h"
 #include "core/cpu/loops.h"
 #include "core/cpu/sgemm_avx512.h"
@@ -58,21 +59,12 @@ struct Tiling {
 // window columns 2 tj .. 2 tj + 3 are the even and odd lanes of the row, loaded at offsets 0
 // and 2, split apart by permutes.
 
-// The lowest `count` bits set, for any count.
-inline __mmask16 low_bits(int64_t count) {
-  if (count <= 0) return 0;
-  return count >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << count) - 1);
-}
-
 // The even (or odd, from lane 1) lanes of the 32 floats at src, of which `count` are read.
 __attribute__((target("avx512f"))) inline __m512 every_other(const float* src, int64_t count,
                                                              bool odd) {
-  const __m512i even_lanes =
-      _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-  const __m512i lanes = odd ? _mm512_add_epi32(even_lanes, _mm512_set1_epi32(1)) : even_lanes;
   const __m512 lo = _mm512_maskz_loadu_ps(low_bits(count), src);
   const __m512 hi = _mm512_maskz_loadu_ps(low_bits(count - 16), src + 16);
-  return _mm512_permutex2var_ps(lo, lanes, hi);
+  return _mm512_permutex2var_ps(lo, odd ? odd_lanes() : even_lanes(), hi);
 }
 
 // v[xi * xi_stride + tile] = (B^T d B)[xi] for every tile of one [h, w] plane.

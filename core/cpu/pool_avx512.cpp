@@ -8,15 +8,11 @@
 
 #include <algorithm>
 
+#include "core/cpu/avx512_lanes.h"
+
 namespace nabla::cpu {
 
 namespace {
-
-// The lowest `count` bits set, for any count.
-inline __mmask16 low_bits(int64_t count) {
-  if (count <= 0) return 0;
-  return count >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << count) - 1);
-}
 
 // Where candidate v beats best: larger, or a NaN against a number.
 __attribute__((target("avx512f"))) inline __mmask16 beats(__m512 v, __m512 best) {
@@ -40,8 +36,7 @@ __attribute__((target("avx512f"))) void max_pool2x2_avx512(const float* src, int
                                                            int64_t* indices) {
   // Lane l takes input column 2l (even) or 2l + 1 (odd) of the 32 loaded; 2l is also the lane's
   // window start relative to the first window of the step.
-  const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-  const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
+  const __m512i even = even_lanes(), odd = odd_lanes();
   // A window's candidates lie at these offsets from its top-left input.
   const __m512i right = _mm512_set1_epi32(1), below = _mm512_set1_epi32(int32_t(w)),
                 below_right = _mm512_set1_epi32(int32_t(w + 1));

@@ -11,6 +11,8 @@
 #include <algorithm>
 #include <vector>
 
+#include "core/cpu/avx512_lanes.h"
+
 namespace nabla::cpu {
 
 namespace {
@@ -84,10 +86,7 @@ template <class BRows>
 __attribute__((target("avx512f"))) void tile(int64_t kc, const float* const* a_rows, int64_t step,
                                              BRows b, float* c, int64_t ldc, int64_t rows,
                                              int64_t cols, float alpha, float beta) {
-  const __mmask16 m0 = cols >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << cols) - 1);
-  const __mmask16 m1 = cols >= 32   ? __mmask16(0xFFFF)
-                       : cols <= 16 ? __mmask16(0)
-                                    : __mmask16((1u << (cols - 16)) - 1);
+  const __mmask16 m0 = low_bits(cols), m1 = low_bits(cols - 16);
   const float* row[kMr];
 #pragma GCC unroll 8
   for (int64_t r = 0; r < kMr; ++r) row[r] = a_rows[r];
