@@ -67,27 +67,49 @@ __attribute__((target("avx512f"))) inline __m512 every_other(const float* src, i
   return _mm512_permutex2var_ps(lo, odd ? odd_lanes() : even_lanes(), hi);
 }
 
-// v[xi * xi_stride + tile] = (B^T d B)[xi] for every tile of one [h, w] plane.
+// One row of 16 windows: the columns 2 tj + 0, 1, 2, 3 of window tj, from the `count` floats at
+// src (a lambda would not inherit this function's target, so this is a function).
+__attribute__((target("avx512f"), always_inline)) inline void window_row(const float* src,
+                                                                         int64_t count,
+                                                                         __m512 out[4]) {
+  out[0] = every_other(src, count, false);
+  out[1] = every_other(src, count, true);
+  out[2] = every_other(src + 2, count, false);
+  out[3] = every_other(src + 2, count, true);
+}
+
+// v[xi * xi_stride + tile] = (B^T d B)[xi] for every tile of one [h, w] plane. `padded` holds
+// t's padded plane with its border zero: only the interior is written, so the caller zeroes it
+// once for all the planes it transforms. The rows are copied inline, since a library call per
+// row of a small plane costs more than the copy.
 __attribute__((target("avx512f"))) void transform_input(const float* plane, const Tiling& t,
                                                         float* padded, float* v,
                                                         int64_t xi_stride) {
   const int64_t pc = t.padded_cols();
-  std::fill(padded, padded + t.padded_rows() * pc, 0.0f);
-  for (int64_t i = 0; i < t.h; ++i)
-    std::copy(plane + i * t.w, plane + (i + 1) * t.w, padded + (i + 1) * pc + 1);
-  for (int64_t ti = 0; ti < t.th; ++ti) {
-    const float* rows = padded + 2 * ti * pc;
-    float* out = v + ti * t.tw;
-    for (int64_t tj = 0; tj < t.tw; tj += 16) {
-      const int64_t n = std::min<int64_t>(16, t.tw - tj);
-      __m512 d[4][4];
-      for (int r = 0; r < 4; ++r) {
-        const float* src = rows + r * pc + 2 * tj;
-        d[r][0] = every_other(src, 2 * n, false);
-        d[r][1] = every_other(src, 2 * n, true);
-        d[r][2] = every_other(src + 2, 2 * n, false);
-        d[r][3] = every_other(src + 2, 2 * n, true);
+  for (int64_t i = 0; i < t.h; ++i) {
+    const float* src = plane + i * t.w;
+    float* dst = padded + (i + 1) * pc + 1;
+    for (int64_t j = 0; j < t.w; j += 16) {
+      const __mmask16 lanes = low_bits(t.w - j);
+      _mm512_mask_storeu_ps(dst + j, lanes, _mm512_maskz_loadu_ps(lanes, src + j));
+    }
+  }
+  // Down a column of 16 tiles, a window's last two rows are the next window's first two: each
+  // padded row is loaded and split into lanes once.
+  for (int64_t tj = 0; tj < t.tw; tj += 16) {
+    const int64_t n = std::min<int64_t>(16, t.tw - tj);
+    const __mmask16 valid = low_bits(n);
+    const float* column = padded + 2 * tj;
+    __m512 d[4][4];
+    window_row(column, 2 * n, d[2]);
+    window_row(column + pc, 2 * n, d[3]);
+    for (int64_t ti = 0; ti < t.th; ++ti) {
+      for (int c = 0; c < 4; ++c) {
+        d[0][c] = d[2][c];
+        d[1][c] = d[3][c];
       }
+      window_row(column + (2 * ti + 2) * pc, 2 * n, d[2]);
+      window_row(column + (2 * ti + 3) * pc, 2 * n, d[3]);
       __m512 bd[4][4];  // B^T d
       for (int c = 0; c < 4; ++c) {
         bd[0][c] = _mm512_sub_ps(d[0][c], d[2][c]);
@@ -95,9 +117,9 @@ __attribute__((target("avx512f"))) void transform_input(const float* plane, cons
         bd[2][c] = _mm512_sub_ps(d[2][c], d[1][c]);
         bd[3][c] = _mm512_sub_ps(d[1][c], d[3][c]);
       }
-      const __mmask16 valid = low_bits(n);
+      float* out = v + ti * t.tw + tj;
       for (int r = 0; r < 4; ++r) {
-        float* o = out + r * 4 * xi_stride + tj;
+        float* o = out + r * 4 * xi_stride;
         _mm512_mask_storeu_ps(o, valid, _mm512_sub_ps(bd[r][0], bd[r][2]));
         _mm512_mask_storeu_ps(o + xi_stride, valid, _mm512_add_ps(bd[r][1], bd[r][2]));
         _mm512_mask_storeu_ps(o + 2 * xi_stride, valid, _mm512_sub_ps(bd[r][2], bd[r][1]));
@@ -244,7 +266,7 @@ void winograd_conv2d(const ConvGeometry& g, const float* in, int64_t in_channels
   const Tiling t(g.h, g.w);
   const int64_t plane = g.h * g.w, per_product = t.images_per_product(end - begin);
   thread_local std::vector<float> padded, v, m;
-  padded.resize(size_t(t.padded_rows() * t.padded_cols()));
+  padded.assign(size_t(t.padded_rows() * t.padded_cols()), 0.0f);
   const int64_t max_tiles = per_product * t.tiles();
   v.resize(size_t(kTransformSize * (in_channels * max_tiles + kSkew)));
   m.resize(size_t(kTransformSize * (out_channels * max_tiles + kSkew)));
@@ -274,7 +296,7 @@ void winograd_conv2d_backward_weight(const ConvGeometry& g, const float* x, cons
   const Tiling t(g.h, g.w);
   const int64_t plane = g.h * g.w, per_product = t.images_per_product(end - begin);
   thread_local std::vector<float> padded, v, p, s;
-  padded.resize(size_t(t.padded_rows() * t.padded_cols()));
+  padded.assign(size_t(t.padded_rows() * t.padded_cols()), 0.0f);
   const int64_t max_tiles = per_product * t.tiles(), s_stride = g.o * g.c + kSkew;
   v.resize(size_t(kTransformSize * (g.c * max_tiles + kSkew)));
   p.resize(size_t(kTransformSize * (g.o * max_tiles + kSkew)));

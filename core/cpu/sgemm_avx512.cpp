@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/cpu/avx512_lanes.h"
+#include "core/cpu/sgemm_dot_avx512.h"
 
 namespace nabla::cpu {
 
@@ -139,6 +140,12 @@ void sgemm_avx512(int64_t m, int64_t n, int64_t k, float alpha, const GemmOperan
     for (int64_t i = 0; i < m; ++i)
       for (int64_t j = 0; j < n; ++j) c[i * ldc + j] *= beta;
     beta = 1;
+  }
+  // With few columns, the panels would be mostly zero padding; a long depth pays for the dot
+  // products' sums across lanes.
+  if (b.trans && !a.trans && n < kNr && k >= kKc) {
+    sgemm_dot_avx512(m, n, k, alpha, a, b, beta, c, ldc);
+    return;
   }
   // Packing B pays for itself when many row tiles reuse a panel; a product of few rows reads
   // an untransposed B where it lies.
