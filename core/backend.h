@@ -82,6 +82,13 @@ struct Pool2dParams {
   bool count_include_pad = true;  // avg: padded zeros count towards the divisor
 };
 
+// What batch_norm_apply adds after its affine map, in a residual block's order: a residual
+// tensor of x's shape, then a ReLU. One pass instead of three (cuDNN offers the same fusion).
+struct BatchNormEpilogue {
+  Tensor residual = Tensor();
+  bool relu = false;
+};
+
 // Comparisons and logical ops give bool tensors.
 bool has_bool_result(BinaryOp op);
 
@@ -142,9 +149,11 @@ class Backend {
   virtual void batch_norm_backward_reduce(const Tensor& grad_out, const Tensor& x,
                                           const Tensor& mean, const Tensor& sum_g,
                                           const Tensor& sum_gx) = 0;
-  // out = x * x_scale[c] + shift[c], plus g * g_scale[c] when g is defined (the input gradient):
+  // out = x * x_scale[c] + shift[c], plus g * g_scale[c] when g is defined (the input gradient),
+  // then the epilogue (its residual contiguous, in x's dtype):
   virtual void batch_norm_apply(const Tensor& x, const Tensor& x_scale, const Tensor& shift,
-                                const Tensor& g, const Tensor& g_scale, const Tensor& out) = 0;
+                                const Tensor& g, const Tensor& g_scale,
+                                const BatchNormEpilogue& epilogue, const Tensor& out) = 0;
 
   // Indexing with int64 indices, already bounds-checked. out/x may have any strides.
   virtual void gather(const Tensor& x, int64_t dim, const Tensor& index, const Tensor& out) = 0;

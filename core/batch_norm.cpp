@@ -54,7 +54,7 @@ std::pair<Tensor, Tensor> batch_norm_backward_reduce(const Tensor& grad_out, con
 }
 
 Tensor batch_norm_apply(const Tensor& x, const Tensor& x_scale, const Tensor& shift,
-                        const Tensor& g, const Tensor& g_scale) {
+                        const Tensor& g, const Tensor& g_scale, const BatchNormEpilogue& epilogue) {
   const char* op = "batch_norm_apply";
   check_input(x, op);
   NABLA_CHECK(g.defined() == g_scale.defined(), ValueError, op,
@@ -65,10 +65,15 @@ Tensor batch_norm_apply(const Tensor& x, const Tensor& x_scale, const Tensor& sh
     g_in = contiguous(to(g, x.dtype()));
     g_scale_in = per_channel(g_scale, x, op, "g_scale");
   }
+  BatchNormEpilogue finish{.relu = epilogue.relu};
+  if (epilogue.residual.defined()) {
+    check_same_shape(epilogue.residual, x, op, "residual");
+    finish.residual = contiguous(to(epilogue.residual, x.dtype()));
+  }
   Tensor out = empty(x.shape(), stat_options(x));
   backend(x.device())
       .batch_norm_apply(contiguous(x), per_channel(x_scale, x, op, "x_scale"),
-                        per_channel(shift, x, op, "shift"), g_in, g_scale_in, out);
+                        per_channel(shift, x, op, "shift"), g_in, g_scale_in, finish, out);
   return out;
 }
 

@@ -98,9 +98,11 @@ std::pair<Tensor, Tensor> batch_norm_stats(const Tensor& x);
 // The sums of grad_out and of grad_out * (x - mean).
 std::pair<Tensor, Tensor> batch_norm_backward_reduce(const Tensor& grad_out, const Tensor& x,
                                                      const Tensor& mean);
-// x * x_scale[c] + shift[c], plus g * g_scale[c] when g is defined.
+// x * x_scale[c] + shift[c], plus g * g_scale[c] when g is defined, then the epilogue: its
+// residual (x's shape) added, then its ReLU.
 Tensor batch_norm_apply(const Tensor& x, const Tensor& x_scale, const Tensor& shift,
-                        const Tensor& g = Tensor(), const Tensor& g_scale = Tensor());
+                        const Tensor& g = Tensor(), const Tensor& g_scale = Tensor(),
+                        const BatchNormEpilogue& epilogue = {});
 
 // ---- Indexing with int64 indices (checked against the indexed size) ----
 Tensor gather(const Tensor& x, int64_t dim, const Tensor& index);

@@ -98,6 +98,7 @@ class Module {
   std::string summary(const Shape& input_shape);
   int64_t register_forward_hook(ForwardHook hook);
   void remove_forward_hook(int64_t handle);
+  bool has_forward_hooks() const { return !forward_hooks_.empty(); }
 
   // Prints the module tree like PyTorch: `Linear(in_features=784, out_features=10, bias=true)`.
   friend std::ostream& operator<<(std::ostream& os, const Module& module);

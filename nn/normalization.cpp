@@ -15,6 +15,7 @@
 #include "autograd/ops/views.h"
 #include "core/creation.h"
 #include "core/error.h"
+#include "nn/activation.h"
 
 namespace nabla::nn {
 namespace {
@@ -68,7 +69,9 @@ void BatchNorm::update_running_stats(const Tensor& mean, const Tensor& var, int6
   add_(running_var_, unbiased, momentum);
 }
 
-Tensor BatchNorm::forward(const Tensor& x) {
+Tensor BatchNorm::forward(const Tensor& x) { return forward(x, {}); }
+
+Tensor BatchNorm::forward(const Tensor& x, const BatchNormEpilogue& epilogue) {
   NABLA_CHECK(std::find(valid_ranks_.begin(), valid_ranks_.end(), x.dim()) != valid_ranks_.end(),
               ShapeError, type_name(), ": input ", x.shape(), " has the wrong rank");
   NABLA_CHECK(x.size(1) == num_features_, ShapeError, type_name(), ": input ", x.shape(), " has ",
@@ -79,7 +82,7 @@ Tensor BatchNorm::forward(const Tensor& x) {
     NABLA_CHECK(count > 1, ValueError, type_name(),
                 ": training needs more than one value per channel, got input ", x.shape());
     // The batch's statistics: one fused op (Note [fused batch norm]).
-    BatchNormResult result = batch_norm_training(x, weight_, bias_, options_.eps);
+    BatchNormResult result = batch_norm_training(x, weight_, bias_, options_.eps, epilogue);
     if (is_training() && options_.track_running_stats) {
       update_running_stats(result.mean, result.var, count);
     }
@@ -93,7 +96,17 @@ Tensor BatchNorm::forward(const Tensor& x) {
   if (weight_.defined()) scale = mul(scale, weight_);
   Tensor shift = neg(mul(mean_c, scale));
   if (bias_.defined()) shift = add(shift, bias_);
-  return add(mul(x, per_channel(scale, x.dim())), per_channel(shift, x.dim()));
+  Tensor y = add(mul(x, per_channel(scale, x.dim())), per_channel(shift, x.dim()));
+  if (epilogue.residual.defined()) y = add(y, epilogue.residual);
+  return epilogue.relu ? relu(y) : y;
+}
+
+Tensor batch_norm_activation(BatchNorm& bn, Module& act, const Tensor& x, const Tensor& residual) {
+  if (dynamic_cast<const ReLU*>(&act) && !bn.has_forward_hooks() && !act.has_forward_hooks()) {
+    return bn.forward(x, {.residual = residual, .relu = true});
+  }
+  Tensor y = bn(x);
+  return act(residual.defined() ? add(y, residual) : y);
 }
 
 std::string BatchNorm::extra_repr() const {

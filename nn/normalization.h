@@ -4,6 +4,7 @@
 
 #include <optional>
 
+#include "core/backend.h"
 #include "nn/module.h"
 
 namespace nabla::nn {
@@ -22,6 +23,9 @@ class BatchNorm : public Module {
   // x [N, C, ...] -> same shape. Training: normalize by the batch's mean and biased variance,
   // and fold them into running_mean / running_var (unbiased). Eval: use the running values.
   Tensor forward(const Tensor& x) override;
+  // forward(x), then the epilogue's residual added and its ReLU applied: in training, in the
+  // same pass over the tensor.
+  Tensor forward(const Tensor& x, const BatchNormEpilogue& epilogue);
 
   const Tensor& weight() const { return weight_; }
   const Tensor& bias() const { return bias_; }
@@ -57,6 +61,12 @@ class BatchNorm2d : public BatchNorm {
   explicit BatchNorm2d(int64_t num_features, BatchNormOptions options = {})
       : BatchNorm("BatchNorm2d", {4}, num_features, options) {}
 };
+
+// act(bn(x) + residual) (no residual when undefined). When act is a ReLU and no forward hook
+// watches bn or act, so that nobody sees the tensors in between, it runs as BatchNorm's fused
+// epilogue; otherwise module by module.
+Tensor batch_norm_activation(BatchNorm& bn, Module& act, const Tensor& x,
+                             const Tensor& residual = Tensor());
 
 // Normalizes over the trailing dims given by normalized_shape, per sample.
 class LayerNorm : public Module {

@@ -41,30 +41,30 @@ Tensor per_channel(const Tensor& v, const Tensor& x) {
 // With xhat = (x - mean) * rstd and gw = grad * weight:
 //   dx = rstd * (gw - mean(gw) - xhat * mean(gw * xhat)),  dweight = sum(grad * xhat),
 //   dbias = sum(grad).
-Grads composed_backward(const BackwardContext& c, const Tensor& x, const Tensor& weight,
-                        double eps) {
+Grads composed_backward(const BackwardContext& c, const Tensor& grad, const Tensor& x,
+                        const Tensor& weight, double eps) {
   const Dims dims = reduced_dims(x);
   Tensor centered = sub(x, mean(x, dims, true));
   Tensor rstd = rsqrt(add(mean(mul(centered, centered), dims, true), eps));
   Tensor xhat = mul(centered, rstd);
   Grads grads(3);
   if (c.needs(0)) {
-    Tensor gw = weight.defined() ? mul(c.grad, per_channel(weight, x)) : c.grad;
+    Tensor gw = weight.defined() ? mul(grad, per_channel(weight, x)) : grad;
     Tensor projected = mul(xhat, mean(mul(gw, xhat), dims, true));
     grads[0] = mul(rstd, sub(sub(gw, mean(gw, dims, true)), projected));
   }
-  if (c.needs(1)) grads[1] = sum(mul(c.grad, xhat), dims);
-  if (c.needs(2)) grads[2] = sum(c.grad, dims);
+  if (c.needs(1)) grads[1] = sum(mul(grad, xhat), dims);
+  if (c.needs(2)) grads[2] = sum(grad, dims);
   return grads;
 }
 
 // The same gradients from one reduction and one elementwise pass, on detached tensors. Per
 // channel, with M values, k = weight * rstd and p = k * rstd^2 * sum(g (x - mean)) / M:
 //   dx = g k - (x - mean) p - k sum(g) / M = x (-p) + (p mean - k sum(g) / M) + g k.
-Grads fused_backward(const BackwardContext& c, const Tensor& x, const Tensor& weight,
-                     const Tensor& mean, const Tensor& var, double eps) {
+Grads fused_backward(const BackwardContext& c, const Tensor& grad, const Tensor& x,
+                     const Tensor& weight, const Tensor& mean, const Tensor& var, double eps) {
   using core::binary;
-  auto [sum_g, sum_gx] = core::batch_norm_backward_reduce(c.grad, x, mean);
+  auto [sum_g, sum_gx] = core::batch_norm_backward_reduce(grad, x, mean);
   Tensor rstd = core::unary(UnaryOp::rsqrt, binary(BinaryOp::add, var, eps));
   Grads grads(3);
   if (c.needs(0)) {
@@ -74,17 +74,17 @@ Grads fused_backward(const BackwardContext& c, const Tensor& x, const Tensor& we
                       binary(BinaryOp::div, sum_gx, count));
     Tensor shift = binary(BinaryOp::sub, binary(BinaryOp::mul, p, mean),
                           binary(BinaryOp::mul, k, binary(BinaryOp::div, sum_g, count)));
-    grads[0] = core::batch_norm_apply(x, core::unary(UnaryOp::neg, p), shift, c.grad, k);
+    grads[0] = core::batch_norm_apply(x, core::unary(UnaryOp::neg, p), shift, grad, k);
   }
   if (c.needs(1)) grads[1] = core::to(binary(BinaryOp::mul, sum_gx, rstd), weight.dtype());
-  if (c.needs(2)) grads[2] = core::to(sum_g, c.grad.dtype());
+  if (c.needs(2)) grads[2] = core::to(sum_g, grad.dtype());
   return grads;
 }
 
 }  // namespace
 
 BatchNormResult batch_norm_training(const Tensor& x, const Tensor& weight, const Tensor& bias,
-                                    double eps) {
+                                    double eps, const BatchNormEpilogue& epilogue) {
   using core::binary;
   auto [batch_mean, batch_var] = core::batch_norm_stats(x);
   // y = x * scale + shift, scale = weight * rstd, shift = bias - mean * scale.
@@ -92,13 +92,22 @@ BatchNormResult batch_norm_training(const Tensor& x, const Tensor& weight, const
   if (weight.defined()) scale = binary(BinaryOp::mul, scale, core::to(weight, x.dtype()));
   Tensor shift = core::unary(UnaryOp::neg, binary(BinaryOp::mul, batch_mean, scale));
   if (bias.defined()) shift = binary(BinaryOp::add, shift, core::to(bias, x.dtype()));
-  Tensor y = record("batch_norm", core::batch_norm_apply(x, scale, shift), {x, weight, bias},
-                    [sx = save(x), sw = save(weight), mean = batch_mean, var = batch_var,
-                     eps](const BackwardContext& c) -> Grads {
-                      Tensor x = sx.get(), w = sw.get();
-                      if (GradMode::is_enabled()) return composed_backward(c, x, w, eps);
-                      return fused_backward(c, x, w, mean, var, eps);
-                    });
+  // The epilogue's ReLU takes its gradient mask from the output, as relu does; the residual's
+  // gradient is the gradient after that mask.
+  const bool relu = epilogue.relu;
+  Tensor y = record(
+      "batch_norm", core::batch_norm_apply(x, scale, shift, Tensor(), Tensor(), epilogue),
+      {x, weight, bias, epilogue.residual},
+      [sx = save(x), sw = save(weight), mean = batch_mean, var = batch_var, eps,
+       relu](const BackwardContext& c) -> Grads {
+        Tensor x = sx.get(), w = sw.get();
+        const Tensor grad = relu ? relu_backward(c.grad, c.output()) : c.grad;
+        Grads grads = GradMode::is_enabled() ? composed_backward(c, grad, x, w, eps)
+                                             : fused_backward(c, grad, x, w, mean, var, eps);
+        grads.push_back(c.needs(3) ? grad : Tensor());
+        return grads;
+      },
+      relu ? autograd::SaveOutput::yes : autograd::SaveOutput::no);
   return {y, batch_mean, batch_var};
 }
 

@@ -1,7 +1,7 @@
 // Batch normalization in training mode as one differentiable op.
 #pragma once
 
-#include "core/tensor.h"
+#include "core/backend.h"
 
 namespace nabla {
 
@@ -11,8 +11,10 @@ struct BatchNormResult {
 };
 
 // y = (x - mean) / sqrt(var + eps) * weight + bias over the dims {0, 2, 3, ...} of x [N, C, ...],
-// with the batch's own statistics. weight and bias ([C]) may be undefined (no affine part).
+// with the batch's own statistics. weight and bias ([C]) may be undefined (no affine part). The
+// epilogue then adds its residual (which takes a gradient) and applies its ReLU in the same pass:
+// a residual block's bn -> add -> relu.
 BatchNormResult batch_norm_training(const Tensor& x, const Tensor& weight, const Tensor& bias,
-                                    double eps);
+                                    double eps, const BatchNormEpilogue& epilogue = {});
 
 }  // namespace nabla

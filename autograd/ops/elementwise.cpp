@@ -216,16 +216,13 @@ Tensor sigmoid(const Tensor& x) {  // s (1 - s)
                            [](const Tensor& y) { return mul(y, sub(1.0, y)); });
 }
 
-namespace {
-// The gradient through ReLU, one pass: grad where the output is positive, else 0. Linear in grad
-// (the mask is piecewise constant), so its own gradient is the same masking.
+// Linear in grad, so its own gradient is the same masking.
 Tensor relu_backward(const Tensor& grad, const Tensor& output) {
   return record("relu_backward", core::binary(BinaryOp::relu_backward, output, grad), {grad},
                 [so = save(output)](const BackwardContext& c) -> Grads {
                   return {relu_backward(c.grad, so.get())};
                 });
 }
-}  // namespace
 
 Tensor relu(const Tensor& x) {
   return record(

@@ -39,6 +39,9 @@ Tensor cos(const Tensor& x);
 Tensor tanh(const Tensor& x);
 Tensor sigmoid(const Tensor& x);
 Tensor relu(const Tensor& x);
+// grad where relu's output is positive, else 0, in one pass: relu's gradient, itself
+// differentiable in grad (the mask is piecewise constant).
+Tensor relu_backward(const Tensor& grad, const Tensor& output);
 // x Phi(x) with Phi the standard normal CDF (exact, not the tanh approximation), in one kernel.
 Tensor gelu(const Tensor& x);
 // grad * GELU'(x): gelu's gradient, itself differentiable in both arguments.

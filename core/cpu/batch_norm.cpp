@@ -103,7 +103,8 @@ void CpuBackend::batch_norm_backward_reduce(const Tensor& grad_out, const Tensor
 }
 
 void CpuBackend::batch_norm_apply(const Tensor& x, const Tensor& x_scale, const Tensor& shift,
-                                  const Tensor& g, const Tensor& g_scale, const Tensor& out) {
+                                  const Tensor& g, const Tensor& g_scale,
+                                  const BatchNormEpilogue& epilogue, const Tensor& out) {
   visit_dtype<DTypeSet::floating>(x.dtype(), "batch_norm_apply", [&]<class T>() {
     const Planes p(x);
     const T* in = x.data<T>();
@@ -111,6 +112,7 @@ void CpuBackend::batch_norm_apply(const Tensor& x, const Tensor& x_scale, const 
     const T* b = shift.data<T>();
     const T* gy = g.defined() ? g.data<T>() : nullptr;
     const T* k = g.defined() ? g_scale.data<T>() : nullptr;
+    const T* residual = epilogue.residual.defined() ? epilogue.residual.data<T>() : nullptr;
     T* o = out.data<T>();
     const int64_t rows = p.n * p.c;
     cpu::parallel_for(rows, std::max<int64_t>(1, cpu::kGrain / std::max<int64_t>(p.s, 1)),
@@ -127,6 +129,15 @@ void CpuBackend::batch_norm_apply(const Tensor& x, const Tensor& x_scale, const 
                               orow[i] = xr[i] * ar + br + gr[i] * kr;
                           } else {
                             for (int64_t i = 0; i < p.s; ++i) orow[i] = xr[i] * ar + br;
+                          }
+                          // The epilogue reruns the row while it is still in L1.
+                          if (residual) {
+                            const T* rr = residual + r * p.s;
+                            for (int64_t i = 0; i < p.s; ++i) orow[i] += rr[i];
+                          }
+                          if (epilogue.relu) {
+                            for (int64_t i = 0; i < p.s; ++i)
+                              orow[i] = orow[i] > T(0) ? orow[i] : T(0);
                           }
                         }
                       });

@@ -46,7 +46,8 @@ class CpuBackend final : public Backend {
   void batch_norm_backward_reduce(const Tensor& grad_out, const Tensor& x, const Tensor& mean,
                                   const Tensor& sum_g, const Tensor& sum_gx) override;
   void batch_norm_apply(const Tensor& x, const Tensor& x_scale, const Tensor& shift,
-                        const Tensor& g, const Tensor& g_scale, const Tensor& out) override;
+                        const Tensor& g, const Tensor& g_scale, const BatchNormEpilogue& epilogue,
+                        const Tensor& out) override;
 
   void gather(const Tensor& x, int64_t dim, const Tensor& index, const Tensor& out) override;
   void scatter_add(const Tensor& out, int64_t dim, const Tensor& index, const Tensor& src) override;

@@ -46,8 +46,8 @@ BasicBlock::BasicBlock(int64_t in_channels, int64_t out_channels, int64_t stride
 
 Tensor BasicBlock::forward(const Tensor& x) {
   // x: [N, in, H, W] -> [N, out, H / stride, W / stride]
-  Tensor y = (*act1_)((*bn1_)((*conv1_)(x)));
-  y = (*bn2_)((*conv2_)(y));
+  Tensor y = batch_norm_activation(*bn1_, *act1_, (*conv1_)(x));
+  y = (*conv2_)(y);
   Tensor identity = x;
   if (projection_) {
     identity = (*projection_)(x);
@@ -61,7 +61,7 @@ Tensor BasicBlock::forward(const Tensor& x) {
       identity = cat({identity, zero}, 1);
     }
   }
-  return (*act2_)(add(y, identity));
+  return batch_norm_activation(*bn2_, *act2_, y, identity);
 }
 
 ResNet::ResNet(const ResNetConfig& config, const ModelOptions& options) : Module("ResNet") {
@@ -91,7 +91,7 @@ ResNet::ResNet(const ResNetConfig& config, const ModelOptions& options) : Module
 
 Tensor ResNet::forward(const Tensor& x) {
   // x: [N, C, S, S] -> [N, w0, S, S]
-  Tensor y = (*act_)((*bn1_)((*conv1_)(x)));
+  Tensor y = batch_norm_activation(*bn1_, *act_, (*conv1_)(x));
   // -> [N, w_last, S / 2^(stages - 1), ...]
   for (const auto& layer : layers_) y = (*layer)(y);
   // -> [N, w_last] -> [N, classes]

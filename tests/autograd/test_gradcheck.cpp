@@ -248,6 +248,13 @@ std::vector<OpCase> op_table() {
       {"batch_norm_training 3-d",
        {{5, 2, 3}, {2}, {2}},
        [](const Inputs& x) { return batch_norm_training(x[0], x[1], x[2], 1e-5).output; }},
+      // A residual block's end: relu(bn(x) + residual), w.r.t. the residual too.
+      {"batch_norm_training with a residual and ReLU",
+       {{4, 3, 2, 2}, {3}, {3}, {4, 3, 2, 2}},
+       [](const Inputs& x) {
+         return batch_norm_training(x[0], x[1], x[2], 1e-5, {.residual = x[3], .relu = true})
+             .output;
+       }},
   };
 }
 

@@ -59,6 +59,10 @@ TEST_CASE("batch_norm passes match their composed forms") {
       check_near(core::batch_norm_apply(x, a, b), affine, tol);
       check_near(core::batch_norm_apply(x, a, b, g, k), add(affine, mul(g, per_channel(k, x))),
                  tol);
+      Tensor residual = mul(randn(shape, {.dtype = dtype}), 100.0);
+      check_near(core::batch_norm_apply(x, a, b, {}, {}, {.residual = residual, .relu = true}),
+                 relu(add(affine, residual)), tol * 100);
+      check_near(core::batch_norm_apply(x, a, b, {}, {}, {.relu = true}), relu(affine), tol);
     }
   }
 }
@@ -73,6 +77,10 @@ TEST_CASE("batch_norm passes check their arguments") {
   CHECK(error_of([&] {
           core::batch_norm_apply(x, ones({3}), zeros({4}));
         }).find("batch_norm_apply: shift [4] must be [3]") != std::string::npos);
+  CHECK(error_of([&] {
+          core::batch_norm_apply(x, ones({3}), zeros({3}), {}, {}, {.residual = randn({4, 3, 2})});
+        }).find("batch_norm_apply: residual [4, 3, 2] must have the input's shape [4, 3, 2, 2]") !=
+        std::string::npos);
 }
 
 TEST_CASE("batch_norm_training: output, statistics, and a gradient through the fused rule") {
@@ -94,4 +102,19 @@ TEST_CASE("batch_norm_training: output, statistics, and a gradient through the f
   std::vector<Tensor> fused = autograd::grad({r.output}, {x, w, b}, {upstream});
   std::vector<Tensor> composed = autograd::grad({want}, {x, w, b}, {upstream});
   for (size_t i = 0; i < 3; ++i) check_near(fused[i], composed[i], 1e-10);
+}
+
+TEST_CASE("batch_norm_training's epilogue: relu(bn(x) + residual) and its gradients, fused") {
+  manual_seed(6);
+  Tensor x = randn({8, 4, 3, 3}, {.dtype = kFloat64}).requires_grad_();
+  Tensor w = randn({4}, {.dtype = kFloat64}).requires_grad_();
+  Tensor b = randn({4}, {.dtype = kFloat64}).requires_grad_();
+  Tensor residual = randn(x.shape(), {.dtype = kFloat64}).requires_grad_();
+  Tensor fused = batch_norm_training(x, w, b, 1e-5, {.residual = residual, .relu = true}).output;
+  Tensor want = relu(add(batch_norm_training(x, w, b, 1e-5).output, residual));
+  check_near(fused, want, 1e-12);
+  Tensor upstream = randn(x.shape(), {.dtype = kFloat64});
+  std::vector<Tensor> got = autograd::grad({fused}, {x, w, b, residual}, {upstream});
+  std::vector<Tensor> expected = autograd::grad({want}, {x, w, b, residual}, {upstream});
+  for (size_t i = 0; i < 4; ++i) check_near(got[i], expected[i], 1e-10);
 }

@@ -10,6 +10,7 @@
 #include "core/creation.h"
 #include "core/error.h"
 #include "core/generator.h"
+#include "nn/activation.h"
 #include "nn/conv.h"
 #include "nn/dropout.h"
 #include "nn/embedding.h"
@@ -111,6 +112,35 @@ TEST_CASE("BatchNorm: batch statistics in training, running statistics in eval")
   CHECK(error_of([&] {
           nn::BatchNorm2d(3)(zeros({2, 4, 2, 2}));
         }) == "BatchNorm2d: input [2, 4, 2, 2] has 4 channels, expected 3");
+}
+
+TEST_CASE("batch_norm_activation: one fused pass for ReLU, module by module when watched") {
+  manual_seed(7);
+  Tensor x = randn({4, 3, 5, 5}), residual = randn({4, 3, 5, 5});
+  for (bool training : {true, false}) {
+    INFO("training ", training);
+    nn::BatchNorm2d fused_bn(3), plain_bn(3);
+    nn::ReLU act;
+    fused_bn.train(training);
+    plain_bn.train(training);
+    check_close(nn::batch_norm_activation(fused_bn, act, x, residual),
+                testing::values(act(add(plain_bn(x), residual))));
+    check_close(nn::batch_norm_activation(fused_bn, act, x), testing::values(act(plain_bn(x))));
+    // Both updated their running statistics the same way.
+    check_close(fused_bn.running_mean(), testing::values(plain_bn.running_mean()));
+  }
+  // A hook on the activation sees its input, so the block runs module by module; a GELU never
+  // fuses.
+  nn::BatchNorm2d bn(3);
+  nn::ReLU act;
+  Tensor seen;
+  act.register_forward_hook([&](nn::Module&, const Tensor& in, const Tensor&) { seen = in; });
+  Tensor y = nn::batch_norm_activation(bn, act, x, residual);
+  REQUIRE(seen.defined());
+  CHECK(amin(seen).item<double>() < 0);
+  check_close(y, testing::values(relu(seen)), 1e-12);
+  nn::GELU gelu;
+  check_close(nn::batch_norm_activation(bn, gelu, x), testing::values(gelu(bn(x))));
 }
 
 TEST_CASE("LayerNorm and GroupNorm normalize per sample") {
