@@ -3,6 +3,7 @@
 #include <omp.h>
 
 #include "core/cpu/conv_implicit.h"
+#include "core/cpu/conv_strided.h"
 #include "core/cpu/conv_winograd.h"
 #include "core/cpu/loops.h"
 
@@ -25,10 +26,21 @@ bool fast_conv2d(const ConvGeometry& g, const float* x, const float* w, const fl
         g.n, 1, [&](int64_t begin, int64_t end) { implicit_conv2d(g, x, w, bias, y, begin, end); });
     return true;
   }
+  if (strided_conv_applies(g, kFloat32)) {
+    parallel_for(g.n, 1,
+                 [&](int64_t begin, int64_t end) { strided_conv2d(g, x, w, bias, y, begin, end); });
+    return true;
+  }
   return false;
 }
 
 bool fast_conv2d_backward_data(const ConvGeometry& g, const float* gy, const float* w, float* gx) {
+  if (strided_conv_applies(g, kFloat32)) {
+    parallel_for(g.n, 1, [&](int64_t begin, int64_t end) {
+      strided_conv2d_backward_data(g, gy, w, gx, begin, end);
+    });
+    return true;
+  }
   const bool winograd = winograd_applies(g, kFloat32);
   if (!winograd && !implicit_conv_applies(g, kFloat32)) return false;
   Tensor flipped = empty({g.o * g.cg() * g.kh * g.kw});
@@ -49,12 +61,14 @@ bool fast_conv2d_backward_data(const ConvGeometry& g, const float* gy, const flo
 
 bool fast_conv2d_backward_weight(const ConvGeometry& g, const float* x, const float* gy,
                                  float* slots, int64_t slot_size, bool transposed) {
-  const bool winograd = winograd_applies(g, kFloat32);
-  if (!winograd && !implicit_conv_applies(g, kFloat32)) return false;
+  const bool winograd = winograd_applies(g, kFloat32), strided = strided_conv_applies(g, kFloat32);
+  if (!winograd && !strided && !implicit_conv_applies(g, kFloat32)) return false;
   parallel_for(g.n, 1, [&](int64_t begin, int64_t end) {
     float* slot = slots + omp_get_thread_num() * slot_size;
     if (winograd) {
       winograd_conv2d_backward_weight(g, x, gy, slot, transposed, begin, end);
+    } else if (strided) {
+      strided_conv2d_backward_weight(g, x, gy, slot, transposed, begin, end);
     } else {
       implicit_conv2d_backward_weight(g, x, gy, slot, transposed, begin, end);
     }

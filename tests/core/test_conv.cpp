@@ -85,15 +85,17 @@ TEST_CASE("conv2d matches direct convolution over strides, padding, dilation and
   }
 }
 
-// float32 convolutions with stride 1 and "same" padding have two fast paths on CPUs with AVX-512
+// float32 convolutions with stride 1 and "same" padding have two fast paths on CPUs with AVX-512,
+// and those with stride 2 a third
 // (with at least an image per thread): Winograd F(2x2, 3x3) for 3x3 kernels with 16+ channels,
 // and implicit GEMMs (no im2col) on planes of 16x16 and up with 8+ channels per group. float64
 // always takes im2col, which the test above checks by definition. The cases cover, for
 // Winograd: odd planes whose tiles stick out, several images per product and several products
 // per thread; for the implicit GEMM: a 5x3 kernel, groups, products of more than 32 rows and
 // deeper than one 256 block, a plane wider than one 2048-column block, both layouts of the
-// weight gradient, and a plane too large for Winograd; and a 3-channel first layer, which stays
-// on im2col.
+// weight gradient, and a plane too large for Winograd; a 3-channel first layer, which stays on
+// im2col; and stride 2 (phase planes): odd planes, pixels no window reads, 1x1, 2x2 and 5x5
+// kernels, and several images per weight-gradient product.
 TEST_CASE("conv2d float32 fast paths agree with float64, forward and both gradients") {
   const int threads = get_num_threads();
   set_num_threads(2);
@@ -113,6 +115,14 @@ TEST_CASE("conv2d float32 fast paths agree with float64, forward and both gradie
       {{2, 8, 48, 48}, {8, 8, 3, 3}, params(1, 1, 1, 1, 1, 1, 1)},
       {{2, 16, 72, 72}, {16, 16, 3, 3}, params(1, 1, 1, 1, 1, 1, 1)},  // past Winograd's 64x64
       {{4, 3, 32, 32}, {16, 3, 3, 3}, params(1, 1, 1, 1, 1, 1, 1)},
+      // Stride 2 on phase planes.
+      {{4, 16, 32, 32}, {32, 16, 3, 3}, params(2, 2, 1, 1, 1, 1, 1)},
+      {{3, 8, 15, 17}, {12, 8, 3, 3}, params(2, 2, 1, 1, 1, 1, 1)},
+      {{3, 8, 16, 16}, {8, 8, 3, 3}, params(2, 2, 0, 0, 1, 1, 1)},  // the last row is never read
+      {{4, 16, 16, 16}, {32, 16, 1, 1}, params(2, 2, 0, 0, 1, 1, 1)},
+      {{2, 8, 12, 12}, {8, 8, 5, 5}, params(2, 2, 2, 2, 1, 1, 1)},
+      {{2, 8, 8, 8}, {16, 8, 2, 2}, params(2, 2, 0, 0, 1, 1, 1)},
+      {{6, 16, 8, 8}, {40, 16, 3, 3}, params(2, 2, 1, 1, 1, 1, 1)},
   };
   auto check_close = [](const Tensor& got, const Tensor& expected) {
     std::vector<double> a = got.to_vector<double>(), b = expected.to_vector<double>();
