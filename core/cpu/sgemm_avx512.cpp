@@ -41,18 +41,64 @@ void pack_a_edge(const GemmOperand& a, int64_t i0, int64_t rows, int64_t p0, int
   }
 }
 
+// The 16 x 16 block r[i][j] -> r[j][i]: pairs, quadruples and 128-bit lanes interleaved (the
+// maskz forms, since GCC 12 warns that the plain ones read an uninitialized vector).
+__attribute__((target("avx512f"))) inline void transpose16(__m512 r[16]) {
+  const __mmask16 all = 0xFFFF;
+  __m512 t[16];
+  for (int i = 0; i < 16; i += 2) {
+    t[i] = _mm512_maskz_unpacklo_ps(all, r[i], r[i + 1]);
+    t[i + 1] = _mm512_maskz_unpackhi_ps(all, r[i], r[i + 1]);
+  }
+  for (int i = 0; i < 16; i += 4) {
+    r[i] = _mm512_maskz_shuffle_ps(all, t[i], t[i + 2], 0x44);
+    r[i + 1] = _mm512_maskz_shuffle_ps(all, t[i], t[i + 2], 0xEE);
+    r[i + 2] = _mm512_maskz_shuffle_ps(all, t[i + 1], t[i + 3], 0x44);
+    r[i + 3] = _mm512_maskz_shuffle_ps(all, t[i + 1], t[i + 3], 0xEE);
+  }
+  for (int i = 0; i < 16; i += 8) {
+    for (int j = 0; j < 4; ++j) {
+      t[i + j] = _mm512_maskz_shuffle_f32x4(all, r[i + j], r[i + j + 4], 0x88);
+      t[i + j + 4] = _mm512_maskz_shuffle_f32x4(all, r[i + j], r[i + j + 4], 0xDD);
+    }
+  }
+  for (int j = 0; j < 8; ++j) {
+    r[j] = _mm512_maskz_shuffle_f32x4(all, t[j], t[j + 8], 0x88);
+    r[j + 8] = _mm512_maskz_shuffle_f32x4(all, t[j], t[j + 8], 0xDD);
+  }
+}
+
+// out[p * kNr + j] = line[j][p] for 16 lines and a depth that is a multiple of 16.
+__attribute__((target("avx512f"))) void transpose_into_panel(const float* const* line,
+                                                             int64_t depth, float* out) {
+  for (int64_t p = 0; p < depth; p += 16) {
+    __m512 r[16];
+    for (int j = 0; j < 16; ++j) r[j] = _mm512_loadu_ps(line[j] + p);
+    transpose16(r);
+    for (int i = 0; i < 16; ++i) _mm512_storeu_ps(out + (p + i) * kNr, r[i]);
+  }
+}
+
 // B's depth [p0, p0 + kc) and columns [j0, j0 + nc) as panels of kNr columns, each stored
 // depth-major (kNr values per step), zero-padded to whole panels.
 void pack_b(const GemmOperand& b, int64_t p0, int64_t kc, int64_t j0, int64_t nc, float* out) {
   for (int64_t panel = 0; panel < nc; panel += kNr) {
     const int64_t cols = std::min(kNr, nc - panel);
     if (b.trans) {
-      // Column j of op(B) is contiguous: read it along its length, write it with stride kNr.
+      // Column j of op(B) is contiguous: 16 columns by 16 steps are transposed in registers,
+      // and what is left over (a partial group of columns, the last steps) one by one.
       if (cols < kNr) std::fill(out, out + kc * kNr, 0.0f);
+      const float* line[kNr];
       for (int64_t j = 0; j < cols; ++j) {
         const int64_t col = j0 + panel + j;
-        const float* line = (b.lines ? b.lines[col] : b.data + col * b.ld) + p0;
-        for (int64_t p = 0; p < kc; ++p) out[p * kNr + j] = line[p];
+        line[j] = (b.lines ? b.lines[col] : b.data + col * b.ld) + p0;
+      }
+      const int64_t full_groups = cols / 16, blocked_depth = kc / 16 * 16;
+      for (int64_t group = 0; group < full_groups; ++group)
+        transpose_into_panel(line + 16 * group, blocked_depth, out + 16 * group);
+      for (int64_t j = 0; j < cols; ++j) {
+        const int64_t p_begin = j < 16 * full_groups ? blocked_depth : 0;
+        for (int64_t p = p_begin; p < kc; ++p) out[p * kNr + j] = line[j][p];
       }
       out += kc * kNr;
       continue;

@@ -91,13 +91,15 @@ TEST_CASE("matmul: errors name both shapes") {
 TEST_CASE("matmul: float32 products that threads split and that cross the GEMM's blocks") {
   // Sizes that are not multiples of the register tile, a depth over one block, a width over one
   // packed block, few columns with a long depth (dot products, over several depth passes when
-  // b is transposed), and every combination of transposed operands.
+  // b is transposed), a transposed b packed partly in 16 x 16 register transposes (52 columns:
+  // a full panel, then one group of 16 and 4 single columns), and every combination of
+  // transposed operands.
   // One thread runs every product on the calling thread's kernel, whatever its size.
   manual_seed(4);
   const int threads = get_num_threads();
   const std::vector<std::array<int64_t, 3>> sizes = {
       {300, 70, 520}, {129, 33, 7}, {16, 144, 1024}, {8, 2100, 40},
-      {37, 13, 2500}, {4, 31, 300}, {1, 1, 1}};
+      {37, 13, 2500}, {4, 31, 300}, {40, 52, 300},   {1, 1, 1}};
   for (int t : {threads, 1}) {
     set_num_threads(t);
     for (auto [m, n, k] : sizes) {
