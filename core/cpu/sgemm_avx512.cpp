@@ -162,7 +162,11 @@ __attribute__((target("avx512f"))) void tile(int64_t kc, const float* const* a_r
 #pragma GCC unroll 8
   for (int64_t r = 0; r < rows; ++r) {
     float* cr = c + r * ldc;
-    __m512 v0 = _mm512_mul_ps(acc[r][0], va), v1 = _mm512_mul_ps(acc[r][1], va);
+    __m512 v0 = acc[r][0], v1 = acc[r][1];
+    if (alpha != 1) {
+      v0 = _mm512_mul_ps(v0, va);
+      v1 = _mm512_mul_ps(v1, va);
+    }
     if (beta != 0) {
       v0 = _mm512_add_ps(v0, _mm512_maskz_loadu_ps(m0, cr));
       v1 = _mm512_add_ps(v1, _mm512_maskz_loadu_ps(m1, cr + 16));
