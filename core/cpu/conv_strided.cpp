@@ -60,7 +60,7 @@ inline std::pair<int64_t, int64_t> inside(int64_t size, int64_t offset, int64_t 
 }
 
 // dst[b] = src[2b] for b < count, 16 at a time: two loads split by a permute.
-__attribute__((target("avx512f"))) void every_other(const float* src, int64_t count, float* dst) {
+__attribute__((target("avx512f"))) void copy_even(const float* src, int64_t count, float* dst) {
   for (int64_t b = 0; b < count; b += 16, src += 32) {
     // The last pair of a run reads only up to src[2 (count - 1)].
     const int64_t left = 2 * (count - b) - 1;
@@ -80,10 +80,9 @@ void split_phase(const float* src, const PhaseLayout& l, int64_t p, int64_t q, f
       continue;
     }
     // Input column x = 2b + q - pw lies in the plane for b in [lo, hi).
-    const float* line = src + y * l.w + q - l.pw;
     const auto [lo, hi] = inside(l.w, q - l.pw, l.row);
     std::fill(dst, dst + lo, 0.0f);
-    every_other(line + 2 * lo, hi - lo, dst + lo);
+    copy_even(src + y * l.w + 2 * lo + q - l.pw, hi - lo, dst + lo);
     std::fill(dst + hi, dst + l.row, 0.0f);
   }
 }
@@ -125,9 +124,8 @@ void spread_plane(const float* src, const PhaseLayout& l, int64_t length, float*
 
 bool strided_conv_applies(const ConvGeometry& g, DType dtype) {
   return dtype == kFloat32 && has_avx512() && g.p.stride[0] == 2 && g.p.stride[1] == 2 &&
-         g.p.dilation[0] == 1 && g.p.dilation[1] == 1 && g.groups == 1 && g.p.padding[0] < g.kh &&
-         g.p.padding[1] < g.kw && g.oh > 0 && g.ow > 0 && g.c >= 8 && g.o >= 8 &&
-         g.n >= omp_get_max_threads();
+         g.p.dilation[0] == 1 && g.p.dilation[1] == 1 && g.groups == 1 && g.oh > 0 && g.ow > 0 &&
+         g.c >= 8 && g.o >= 8 && g.n >= omp_get_max_threads();
 }
 
 void strided_conv2d(const ConvGeometry& g, const float* x, const float* w, const float* bias,
@@ -191,11 +189,11 @@ void strided_conv2d_backward_data(const ConvGeometry& g, const float* gy, const 
           // x = 2b + q - pw for b in [all_lo, all_hi); a window reads those below R.
           const auto [all_lo, all_hi] = inside(g.w, q - l.pw, g.w);
           const int64_t read_hi = PhaseLayout::used(g.kw, q) ? std::min(all_hi, l.row) : all_lo;
-          float* dst = out + q - l.pw;
+          const int64_t offset = q - l.pw;
           const float* src =
               phases.data() + (c * kPhases + 2 * (py % 2) + q) * l.length() + (py / 2) * l.row;
-          for (int64_t b = all_lo; b < read_hi; ++b) dst[2 * b] = src[b];
-          for (int64_t b = std::max(read_hi, all_lo); b < all_hi; ++b) dst[2 * b] = 0.0f;
+          for (int64_t b = all_lo; b < read_hi; ++b) out[2 * b + offset] = src[b];
+          for (int64_t b = std::max(read_hi, all_lo); b < all_hi; ++b) out[2 * b + offset] = 0.0f;
         }
       }
     }

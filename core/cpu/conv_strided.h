@@ -10,8 +10,8 @@
 namespace nabla::cpu {
 
 // Whether these kernels take the convolution: float32, AVX-512, stride 2 on both axes, no
-// dilation, one group, padding smaller than the kernel, at least 8 channels on both sides, and
-// at least an image per thread (each thread runs its images with a single-threaded GEMM).
+// dilation, one group, at least 8 channels on both sides, and at least an image per thread (each
+// thread runs its images with a single-threaded GEMM).
 bool strided_conv_applies(const ConvGeometry& g, DType dtype);
 
 // The images [begin, end) of the batch, on the calling thread. bias may be null.
