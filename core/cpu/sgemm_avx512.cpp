@@ -136,7 +136,10 @@ struct LineRows {
 // when beta is 1 (so that C may hold garbage otherwise). Row r, step p of A's tile is
 // a_rows[r][p * step], which covers A, its transpose, a line table and a packed edge panel; the
 // kMr rows are few enough for the prefetchers to follow.
-template <class BRows>
+// With kAdjacentRows, the rows' values at each step are adjacent (a transposed A, the packed edge
+// panel): one pointer reaches all kMr of them, where kMr separate row pointers leave too few
+// registers for the loop's own state.
+template <bool kAdjacentRows, class BRows>
 __attribute__((target("avx512f"))) void tile(int64_t kc, const float* const* a_rows, int64_t step,
                                              BRows b, float* c, int64_t ldc, int64_t rows,
                                              int64_t cols, float alpha, float beta) {
@@ -144,6 +147,7 @@ __attribute__((target("avx512f"))) void tile(int64_t kc, const float* const* a_r
   const float* row[kMr];
 #pragma GCC unroll 8
   for (int64_t r = 0; r < kMr; ++r) row[r] = a_rows[r];
+  const float* first = a_rows[0];
   // The loops over the tile's rows are unrolled so that the 16 accumulators live in registers.
   __m512 acc[kMr][2];
 #pragma GCC unroll 8
@@ -153,7 +157,7 @@ __attribute__((target("avx512f"))) void tile(int64_t kc, const float* const* a_r
     const __m512 b0 = _mm512_maskz_loadu_ps(m0, bp), b1 = _mm512_maskz_loadu_ps(m1, bp + 16);
 #pragma GCC unroll 8
     for (int64_t r = 0; r < kMr; ++r) {
-      const __m512 av = _mm512_set1_ps(row[r][p * step]);
+      const __m512 av = _mm512_set1_ps(kAdjacentRows ? first[p * step + r] : row[r][p * step]);
       acc[r][0] = _mm512_fmadd_ps(av, b0, acc[r][0]);
       acc[r][1] = _mm512_fmadd_ps(av, b1, acc[r][1]);
     }
@@ -234,15 +238,20 @@ void sgemm_avx512(int64_t m, int64_t n, int64_t k, float alpha, const GemmOperan
               for (int64_t r = 0; r < kMr; ++r) tile_rows[r] = a_row(a, i + r, p0);
               step = a_step;
             }
+            const bool adjacent = i >= full_rows || (a.trans && !a.lines);
+            auto run = [&](auto b_rows) {
+              if (adjacent) {
+                tile<true>(kc, tile_rows, step, b_rows, ct, ldc, rows, cols, alpha, block_beta);
+              } else {
+                tile<false>(kc, tile_rows, step, b_rows, ct, ldc, rows, cols, alpha, block_beta);
+              }
+            };
             if (pack) {
-              tile(kc, tile_rows, step, StridedRows{packed_b.data() + jr * kc, kNr}, ct, ldc, rows,
-                   cols, alpha, block_beta);
+              run(StridedRows{packed_b.data() + jr * kc, kNr});
             } else if (b.lines) {
-              tile(kc, tile_rows, step, LineRows{b.lines + p0, j0 + jr}, ct, ldc, rows, cols, alpha,
-                   block_beta);
+              run(LineRows{b.lines + p0, j0 + jr});
             } else {
-              tile(kc, tile_rows, step, StridedRows{b.data + p0 * b.ld + j0 + jr, b.ld}, ct, ldc,
-                   rows, cols, alpha, block_beta);
+              run(StridedRows{b.data + p0 * b.ld + j0 + jr, b.ld});
             }
           }
         }
