@@ -52,18 +52,6 @@ void pad_plane(const float* src, const PaddedPlane& pp, float* dst) {
   std::fill(row, row + pp.ph * wp + pp.pw, 0.0f);
 }
 
-// Copies an [h, w] plane into the column positions (row i at i * Wp) with zeros in the dropped
-// columns and up to length(), so that it pairs with the lines of a padded plane.
-void spread_plane(const float* src, const PaddedPlane& pp, float* dst) {
-  const int64_t wp = pp.row();
-  float* row = dst;
-  for (int64_t i = 0; i < pp.h; ++i, row += wp, src += pp.w) {
-    std::copy(src, src + pp.w, row);
-    std::fill(row + pp.w, row + wp, 0.0f);
-  }
-  std::fill(row, dst + pp.length(), 0.0f);
-}
-
 // Lines (c, ki, kj) of `channels` padded planes starting at `base`, `stride` floats apart.
 void shifted_lines(const ConvGeometry& g, const PaddedPlane& pp, const float* base,
                    int64_t channels, int64_t stride, std::vector<const float*>& lines) {
@@ -103,6 +91,16 @@ void same_size_conv_image(const ConvGeometry& g, const float* in, int64_t in_cha
 }
 
 }  // namespace
+
+void spread_rows(const float* src, int64_t rows, int64_t cols, int64_t row_stride, int64_t length,
+                 float* dst) {
+  float* row = dst;
+  for (int64_t i = 0; i < rows; ++i, row += row_stride, src += cols) {
+    std::copy(src, src + cols, row);
+    std::fill(row + cols, row + row_stride, 0.0f);
+  }
+  std::fill(row, dst + length, 0.0f);
+}
 
 bool implicit_conv_applies(const ConvGeometry& g, DType dtype) {
   // Measured against im2col (bench_conv): the dropped columns, and the rounding of a product's
@@ -161,7 +159,7 @@ void implicit_conv2d_backward_weight(const ConvGeometry& g, const float* x, cons
           pad_plane(xi + c * plane, pp, padded.data() + c * ld + j * len);
         const float* gyi = gy + ((i + j) * g.o + grp * g.og()) * plane;
         for (int64_t o = 0; o < g.og(); ++o)
-          spread_plane(gyi + o * plane, pp, spread.data() + o * ld + j * len);
+          spread_rows(gyi + o * plane, g.h, g.w, pp.row(), len, spread.data() + o * ld + j * len);
       }
       float* out = gw + grp * g.og() * rows;
       if (transposed) {

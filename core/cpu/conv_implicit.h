@@ -28,6 +28,12 @@ void implicit_conv2d_backward_data(const ConvGeometry& g, const float* gy, const
 // out[grp][c][o][ki][kj] = w[grp * Og + o][c][KH - 1 - ki][KW - 1 - kj].
 void flip_for_backward_data(const ConvGeometry& g, const float* w, float* out);
 
+// An output-gradient plane of rows x cols spread into rows `row_stride` apart, zeros in the
+// columns past `cols` and up to `length`, to pair with the lines of a padded (or phase) plane in
+// a weight-gradient product. Shared with the stride-2 kernels (conv_strided.cpp).
+void spread_rows(const float* src, int64_t rows, int64_t cols, int64_t row_stride, int64_t length,
+                 float* dst);
+
 // Adds the images' weight gradient into gw: [O, Cg * KK], or its per-group transpose
 // [Cg * KK, Og] when `transposed`, as conv.cpp's slots hold it.
 void implicit_conv2d_backward_weight(const ConvGeometry& g, const float* x, const float* gy,

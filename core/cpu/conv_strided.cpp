@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "core/cpu/avx512_lanes.h"
+#include "core/cpu/conv_implicit.h"
 #include "core/cpu/isa.h"
 #include "core/cpu/sgemm_avx512.h"
 
@@ -59,16 +60,12 @@ inline std::pair<int64_t, int64_t> inside(int64_t size, int64_t offset, int64_t 
   return {lo, hi};
 }
 
-// dst[b] = src[2b] for b < count, 16 at a time: two loads split by a permute.
+// dst[b] = src[2b] for b < count, 16 at a time; the last pair of a run reads only up to
+// src[2 (count - 1)].
 __attribute__((target("avx512f"))) void copy_even(const float* src, int64_t count, float* dst) {
-  for (int64_t b = 0; b < count; b += 16, src += 32) {
-    // The last pair of a run reads only up to src[2 (count - 1)].
-    const int64_t left = 2 * (count - b) - 1;
-    const __m512 lo = _mm512_maskz_loadu_ps(low_bits(left), src);
-    const __m512 hi = _mm512_maskz_loadu_ps(low_bits(left - 16), src + 16);
+  for (int64_t b = 0; b < count; b += 16, src += 32)
     _mm512_mask_storeu_ps(dst + b, low_bits(count - b),
-                          _mm512_permutex2var_ps(lo, even_lanes(), hi));
-  }
+                          every_other(src, 2 * (count - b) - 1, false));
 }
 
 // Phase plane (p, q) of an [h, w] plane, zeros where it lies in the padding or beyond.
@@ -108,16 +105,6 @@ void phase_lines(const ConvGeometry& g, const PhaseLayout& l, const float* phase
       for (int64_t kj = 0; kj < g.kw; ++kj)
         *line++ =
             phases + (c * kPhases + 2 * (ki % 2) + kj % 2) * stride + (ki / 2) * l.row + kj / 2;
-}
-
-// An [oh, ow] gradient plane in rows of R, zeros in the dropped columns and up to `length`.
-void spread_plane(const float* src, const PhaseLayout& l, int64_t length, float* dst) {
-  float* row = dst;
-  for (int64_t i = 0; i < l.oh; ++i, row += l.row, src += l.ow) {
-    std::copy(src, src + l.ow, row);
-    std::fill(row + l.ow, row + l.row, 0.0f);
-  }
-  std::fill(row, dst + length, 0.0f);
 }
 
 }  // namespace
@@ -162,8 +149,8 @@ void strided_conv2d_backward_data(const ConvGeometry& g, const float* gy, const 
   phases.resize(size_t(g.c * kPhases * l.length()));
   for (int64_t i = begin; i < end; ++i) {
     for (int64_t o = 0; o < g.o; ++o)
-      spread_plane(gy + (i * g.o + o) * g.oh * g.ow, l, spread_plane_size,
-                   spread.data() + o * spread_plane_size);
+      spread_rows(gy + (i * g.o + o) * g.oh * g.ow, g.oh, g.ow, l.row, spread_plane_size,
+                  spread.data() + o * spread_plane_size);
     sgemm_avx512(rows, cols, g.o, 1.0f, {.data = w, .ld = rows, .trans = true},
                  {.data = spread.data(), .ld = spread_plane_size}, 0.0f, col.data(), cols);
     std::fill(phases.begin(), phases.end(), 0.0f);
@@ -218,8 +205,8 @@ void strided_conv2d_backward_weight(const ConvGeometry& g, const float* x, const
     for (int64_t j = 0; j < count; ++j) {
       split_planes(g, l, x + (i + j) * g.c * g.h * g.w, g.c, phases.data() + j * len, ld);
       for (int64_t o = 0; o < g.o; ++o)
-        spread_plane(gy + ((i + j) * g.o + o) * g.oh * g.ow, l, len,
-                     spread.data() + o * ld + j * len);
+        spread_rows(gy + ((i + j) * g.o + o) * g.oh * g.ow, g.oh, g.ow, l.row, len,
+                    spread.data() + o * ld + j * len);
     }
     if (transposed) {
       sgemm_avx512(rows, g.o, depth, 1.0f, {.lines = lines.data()},

@@ -59,14 +59,6 @@ struct Tiling {
 // window columns 2 tj .. 2 tj + 3 are the even and odd lanes of the row, loaded at offsets 0
 // and 2, split apart by permutes.
 
-// The even (or odd, from lane 1) lanes of the 32 floats at src, of which `count` are read.
-__attribute__((target("avx512f"))) inline __m512 every_other(const float* src, int64_t count,
-                                                             bool odd) {
-  const __m512 lo = _mm512_maskz_loadu_ps(low_bits(count), src);
-  const __m512 hi = _mm512_maskz_loadu_ps(low_bits(count - 16), src + 16);
-  return _mm512_permutex2var_ps(lo, odd ? odd_lanes() : even_lanes(), hi);
-}
-
 // One row of 16 windows: the columns 2 tj + 0, 1, 2, 3 of window tj, from the `count` floats at
 // src (a lambda would not inherit this function's target, so this is a function).
 __attribute__((target("avx512f"), always_inline)) inline void window_row(const float* src,
