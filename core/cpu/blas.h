@@ -9,7 +9,7 @@
 #include <cstdint>
 
 #include "core/cpu/isa.h"
-#include "core/cpu/sgemm_avx512.h"
+#include "core/cpu/sgemm.h"
 
 namespace nabla::cpu {
 
@@ -22,8 +22,8 @@ inline void gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int64_t m, int64_t n, i
                  float alpha, const float* a, int64_t lda, const float* b, int64_t ldb, float beta,
                  float* c, int64_t ldc) {
   if (has_avx512() && (omp_in_parallel() || omp_get_max_threads() == 1)) {
-    sgemm_avx512(m, n, k, alpha, {.data = a, .ld = lda, .trans = ta == CblasTrans},
-                 {.data = b, .ld = ldb, .trans = tb == CblasTrans}, beta, c, ldc);
+    sgemm(m, n, k, alpha, {.data = a, .ld = lda, .trans = ta == CblasTrans},
+          {.data = b, .ld = ldb, .trans = tb == CblasTrans}, beta, c, ldc);
     return;
   }
   cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);

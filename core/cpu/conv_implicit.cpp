@@ -20,8 +20,7 @@
 #include <algorithm>
 #include <vector>
 
-#include "core/cpu/isa.h"
-#include "core/cpu/sgemm_avx512.h"
+#include "core/cpu/sgemm.h"
 
 namespace nabla::cpu {
 
@@ -77,9 +76,8 @@ void same_size_conv_image(const ConvGeometry& g, const float* in, int64_t in_cha
   for (int64_t grp = 0; grp < g.groups; ++grp) {
     for (int64_t c = 0; c < in_channels; ++c)
       pad_plane(in + (grp * in_channels + c) * plane, pp, padded.data() + c * pp.length());
-    sgemm_avx512(out_channels, q, depth, 1.0f,
-                 {.data = weights + grp * out_channels * depth, .ld = depth},
-                 {.lines = lines.data()}, 0.0f, product.data(), q);
+    sgemm(out_channels, q, depth, 1.0f, {.data = weights + grp * out_channels * depth, .ld = depth},
+          {.lines = lines.data()}, 0.0f, product.data(), q);
     for (int64_t o = 0; o < out_channels; ++o) {
       const float shift = bias ? bias[grp * out_channels + o] : 0.0f;
       const float* src = product.data() + o * q;
@@ -107,7 +105,7 @@ bool implicit_conv_applies(const ConvGeometry& g, DType dtype) {
   // columns up to whole 32-wide panels, cost more than im2col saves on planes under 16x16
   // (8x8: 71 columns computed for 64, in 96 panel columns), and a product of fewer than 8 rows
   // (the register tile's height) or spreading a wide gradient for a 3-channel input lose too.
-  return dtype == kFloat32 && has_avx512() && !g.is_pointwise() && g.keeps_plane_size() &&
+  return dtype == kFloat32 && has_sgemm_kernel() && !g.is_pointwise() && g.keeps_plane_size() &&
          g.h * g.w >= 256 && g.cg() >= 8 && g.og() >= 8 && g.n >= omp_get_max_threads();
 }
 
@@ -163,11 +161,11 @@ void implicit_conv2d_backward_weight(const ConvGeometry& g, const float* x, cons
       }
       float* out = gw + grp * g.og() * rows;
       if (transposed) {
-        sgemm_avx512(rows, g.og(), depth, 1.0f, {.lines = lines.data()},
-                     {.data = spread.data(), .ld = ld, .trans = true}, 1.0f, out, g.og());
+        sgemm(rows, g.og(), depth, 1.0f, {.lines = lines.data()},
+              {.data = spread.data(), .ld = ld, .trans = true}, 1.0f, out, g.og());
       } else {
-        sgemm_avx512(g.og(), rows, depth, 1.0f, {.data = spread.data(), .ld = ld},
-                     {.trans = true, .lines = lines.data()}, 1.0f, out, rows);
+        sgemm(g.og(), rows, depth, 1.0f, {.data = spread.data(), .ld = ld},
+              {.trans = true, .lines = lines.data()}, 1.0f, out, rows);
       }
     }
   }

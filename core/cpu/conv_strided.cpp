@@ -25,7 +25,7 @@
 #include "core/cpu/avx512_lanes.h"
 #include "core/cpu/conv_implicit.h"
 #include "core/cpu/isa.h"
-#include "core/cpu/sgemm_avx512.h"
+#include "core/cpu/sgemm.h"
 
 namespace nabla::cpu {
 
@@ -62,10 +62,19 @@ inline std::pair<int64_t, int64_t> inside(int64_t size, int64_t offset, int64_t 
 
 // dst[b] = src[2b] for b < count, 16 at a time; the last pair of a run reads only up to
 // src[2 (count - 1)].
-__attribute__((target("avx512f"))) void copy_even(const float* src, int64_t count, float* dst) {
+__attribute__((target("avx512f"))) void copy_even_avx512(const float* src, int64_t count,
+                                                         float* dst) {
   for (int64_t b = 0; b < count; b += 16, src += 32)
     _mm512_mask_storeu_ps(dst + b, low_bits(count - b),
                           every_other(src, 2 * (count - b) - 1, false));
+}
+
+void copy_even(const float* src, int64_t count, float* dst) {
+  if (has_avx512()) {
+    copy_even_avx512(src, count, dst);
+    return;
+  }
+  for (int64_t b = 0; b < count; ++b) dst[b] = src[2 * b];
 }
 
 // Phase plane (p, q) of an [h, w] plane, zeros where it lies in the padding or beyond.
@@ -110,7 +119,7 @@ void phase_lines(const ConvGeometry& g, const PhaseLayout& l, const float* phase
 }  // namespace
 
 bool strided_conv_applies(const ConvGeometry& g, DType dtype) {
-  return dtype == kFloat32 && has_avx512() && g.p.stride[0] == 2 && g.p.stride[1] == 2 &&
+  return dtype == kFloat32 && has_sgemm_kernel() && g.p.stride[0] == 2 && g.p.stride[1] == 2 &&
          g.p.dilation[0] == 1 && g.p.dilation[1] == 1 && g.groups == 1 && g.oh > 0 && g.ow > 0 &&
          g.c >= 8 && g.o >= 8 && g.n >= omp_get_max_threads();
 }
@@ -126,8 +135,8 @@ void strided_conv2d(const ConvGeometry& g, const float* x, const float* w, const
   phase_lines(g, l, phases.data(), l.length(), lines);
   for (int64_t i = begin; i < end; ++i) {
     split_planes(g, l, x + i * g.c * g.h * g.w, g.c, phases.data(), l.length());
-    sgemm_avx512(g.o, cols, depth, 1.0f, {.data = w, .ld = depth}, {.lines = lines.data()}, 0.0f,
-                 product.data(), cols);
+    sgemm(g.o, cols, depth, 1.0f, {.data = w, .ld = depth}, {.lines = lines.data()}, 0.0f,
+          product.data(), cols);
     for (int64_t o = 0; o < g.o; ++o) {
       const float shift = bias ? bias[o] : 0.0f;
       const float* src = product.data() + o * cols;
@@ -151,8 +160,8 @@ void strided_conv2d_backward_data(const ConvGeometry& g, const float* gy, const 
     for (int64_t o = 0; o < g.o; ++o)
       spread_rows(gy + (i * g.o + o) * g.oh * g.ow, g.oh, g.ow, l.row, spread_plane_size,
                   spread.data() + o * spread_plane_size);
-    sgemm_avx512(rows, cols, g.o, 1.0f, {.data = w, .ld = rows, .trans = true},
-                 {.data = spread.data(), .ld = spread_plane_size}, 0.0f, col.data(), cols);
+    sgemm(rows, cols, g.o, 1.0f, {.data = w, .ld = rows, .trans = true},
+          {.data = spread.data(), .ld = spread_plane_size}, 0.0f, col.data(), cols);
     std::fill(phases.begin(), phases.end(), 0.0f);
     for (int64_t c = 0; c < g.c; ++c) {
       for (int64_t k = 0; k < kk; ++k) {
@@ -209,11 +218,11 @@ void strided_conv2d_backward_weight(const ConvGeometry& g, const float* x, const
                     spread.data() + o * ld + j * len);
     }
     if (transposed) {
-      sgemm_avx512(rows, g.o, depth, 1.0f, {.lines = lines.data()},
-                   {.data = spread.data(), .ld = ld, .trans = true}, 1.0f, gw, g.o);
+      sgemm(rows, g.o, depth, 1.0f, {.lines = lines.data()},
+            {.data = spread.data(), .ld = ld, .trans = true}, 1.0f, gw, g.o);
     } else {
-      sgemm_avx512(g.o, rows, depth, 1.0f, {.data = spread.data(), .ld = ld},
-                   {.trans = true, .lines = lines.data()}, 1.0f, gw, rows);
+      sgemm(g.o, rows, depth, 1.0f, {.data = spread.data(), .ld = ld},
+            {.trans = true, .lines = lines.data()}, 1.0f, gw, rows);
     }
   }
 }

@@ -23,37 +23,25 @@
 #include <vector>
 
 #include "core/cpu/avx512_lanes.h"
+#include "core/cpu/conv_winograd_transforms.h"
 #include "core/cpu/isa.h"
 #include "core/cpu/loops.h"
-#include "core/cpu/sgemm_avx512.h"
+#include "core/cpu/sgemm.h"
 
 namespace nabla::cpu {
 
 namespace {
 
-constexpr int64_t kTransformSize = 16;  // the 4x4 positions xi
+using winograd::kTransformSize;
+using winograd::Tiling;
+
 // A product takes whole images, and their transformed input is 4 times their size: larger planes
 // (ImageNet's 112x112 and up) would need tens of MB of it per thread.
 constexpr int64_t kMaxPlane = 64 * 64;
-constexpr int64_t kTargetTiles = 128;  // tiles per product: enough columns for the GEMM
 // The 16 per-position matrices lie this many floats (a cache line) further apart than their
 // size: a transform writes all 16 per tile, and at power-of-two distances they would all fall
 // into one set of the L1 cache.
 constexpr int64_t kSkew = 16;
-
-// A plane cut into 2x2 output tiles (the last row and column may stick out of an odd plane).
-struct Tiling {
-  int64_t h, w, th, tw;
-  Tiling(int64_t h, int64_t w) : h(h), w(w), th((h + 1) / 2), tw((w + 1) / 2) {}
-  int64_t tiles() const { return th * tw; }
-  // The plane with one zero row and column around it, and up to the tiles' extent.
-  int64_t padded_rows() const { return 2 * th + 2; }
-  int64_t padded_cols() const { return 2 * tw + 2; }
-  // Images per product: kTargetTiles tiles, or at least one image.
-  int64_t images_per_product(int64_t images) const {
-    return std::clamp<int64_t>(kTargetTiles / tiles(), 1, std::max<int64_t>(images, 1));
-  }
-};
 
 // The transforms run on 16 tiles of a tile row at once, one vector lane per tile: a tile's
 // window columns 2 tj .. 2 tj + 3 are the even and odd lanes of the row, loaded at offsets 0
@@ -70,10 +58,8 @@ __attribute__((target("avx512f"), always_inline)) inline void window_row(const f
   out[3] = every_other(src + 2, count, true);
 }
 
-// v[xi * xi_stride + tile] = (B^T d B)[xi] for every tile of one [h, w] plane. `padded` holds
-// t's padded plane with its border zero: only the interior is written, so the caller zeroes it
-// once for all the planes it transforms. The rows are copied inline, since a library call per
-// row of a small plane costs more than the copy.
+// The transforms of winograd::Transforms, for AVX-512. Here the padded plane's rows are copied
+// inline, since a library call per row of a small plane costs more than the copy.
 __attribute__((target("avx512f"))) void transform_input(const float* plane, const Tiling& t,
                                                         float* padded, float* v,
                                                         int64_t xi_stride) {
@@ -121,7 +107,6 @@ __attribute__((target("avx512f"))) void transform_input(const float* plane, cons
   }
 }
 
-// plane = A^T m A + bias for every tile, m[xi * xi_stride + tile]; drops what sticks out.
 __attribute__((target("avx512f"))) void transform_output(const float* m, int64_t xi_stride,
                                                          const Tiling& t, float bias,
                                                          float* plane) {
@@ -160,7 +145,6 @@ __attribute__((target("avx512f"))) void transform_output(const float* m, int64_t
   }
 }
 
-// p[xi * xi_stride + tile] = (A dy A^T)[xi] for every 2x2 tile dy of one [h, w] gradient plane.
 __attribute__((target("avx512f"))) void transform_grad_output(const float* plane, const Tiling& t,
                                                               float* p, int64_t xi_stride) {
   for (int64_t ti = 0; ti < t.th; ++ti) {
@@ -196,6 +180,14 @@ __attribute__((target("avx512f"))) void transform_grad_output(const float* plane
   }
 }
 
+const winograd::Transforms kAvx512Transforms = {transform_input, transform_output,
+                                                transform_grad_output};
+
+// The widest transforms the CPU runs (winograd_applies checks that it runs one).
+const winograd::Transforms& transforms() {
+  return has_avx512() ? kAvx512Transforms : winograd::kAvx2Transforms;
+}
+
 // The 3x3 kernel gradient G^T s G from s[xi * xi_stride].
 void inverse_transform_weight(const float* s, int64_t xi_stride, float out[9]) {
   float r[3][4];  // G^T s
@@ -216,7 +208,7 @@ void inverse_transform_weight(const float* s, int64_t xi_stride, float out[9]) {
 }  // namespace
 
 bool winograd_applies(const ConvGeometry& g, DType dtype) {
-  return dtype == kFloat32 && has_avx512() && g.kh == 3 && g.kw == 3 && g.keeps_plane_size() &&
+  return dtype == kFloat32 && has_avx2_fma() && g.kh == 3 && g.kw == 3 && g.keeps_plane_size() &&
          g.p.padding[0] == 1 && g.p.padding[1] == 1 && g.groups == 1 && g.c >= 16 && g.o >= 16 &&
          g.h * g.w <= kMaxPlane && g.n >= omp_get_max_threads();
 }
@@ -256,6 +248,7 @@ void winograd_conv2d(const ConvGeometry& g, const float* in, int64_t in_channels
                      int64_t out_channels, const float* bias, float* out, int64_t begin,
                      int64_t end) {
   const Tiling t(g.h, g.w);
+  const winograd::Transforms& transform = transforms();
   const int64_t plane = g.h * g.w, per_product = t.images_per_product(end - begin);
   thread_local std::vector<float> padded, v, m;
   padded.assign(size_t(t.padded_rows() * t.padded_cols()), 0.0f);
@@ -268,17 +261,16 @@ void winograd_conv2d(const ConvGeometry& g, const float* in, int64_t in_channels
     // v [xi][c][tile], the tiles of the `count` images side by side.
     for (int64_t c = 0; c < in_channels; ++c)
       for (int64_t j = 0; j < count; ++j)
-        transform_input(in + ((i + j) * in_channels + c) * plane, t, padded.data(),
+        transform.input(in + ((i + j) * in_channels + c) * plane, t, padded.data(),
                         v.data() + c * tiles + j * t.tiles(), v_stride);
     for (int64_t xi = 0; xi < kTransformSize; ++xi) {
-      sgemm_avx512(
-          out_channels, tiles, in_channels, 1.0f,
-          {.data = u + xi * winograd_weight_stride(out_channels, in_channels), .ld = in_channels},
-          {.data = v.data() + xi * v_stride, .ld = tiles}, 0.0f, m.data() + xi * m_stride, tiles);
+      sgemm(out_channels, tiles, in_channels, 1.0f,
+            {.data = u + xi * winograd_weight_stride(out_channels, in_channels), .ld = in_channels},
+            {.data = v.data() + xi * v_stride, .ld = tiles}, 0.0f, m.data() + xi * m_stride, tiles);
     }
     for (int64_t o = 0; o < out_channels; ++o)
       for (int64_t j = 0; j < count; ++j)
-        transform_output(m.data() + o * tiles + j * t.tiles(), m_stride, t, bias ? bias[o] : 0.0f,
+        transform.output(m.data() + o * tiles + j * t.tiles(), m_stride, t, bias ? bias[o] : 0.0f,
                          out + ((i + j) * out_channels + o) * plane);
   }
 }
@@ -286,6 +278,7 @@ void winograd_conv2d(const ConvGeometry& g, const float* in, int64_t in_channels
 void winograd_conv2d_backward_weight(const ConvGeometry& g, const float* x, const float* gy,
                                      float* gw, bool transposed, int64_t begin, int64_t end) {
   const Tiling t(g.h, g.w);
+  const winograd::Transforms& transform = transforms();
   const int64_t plane = g.h * g.w, per_product = t.images_per_product(end - begin);
   thread_local std::vector<float> padded, v, p, s;
   padded.assign(size_t(t.padded_rows() * t.padded_cols()), 0.0f);
@@ -298,16 +291,16 @@ void winograd_conv2d_backward_weight(const ConvGeometry& g, const float* x, cons
     const int64_t v_stride = g.c * tiles + kSkew, p_stride = g.o * tiles + kSkew;
     for (int64_t j = 0; j < count; ++j) {
       for (int64_t c = 0; c < g.c; ++c)
-        transform_input(x + ((i + j) * g.c + c) * plane, t, padded.data(),
+        transform.input(x + ((i + j) * g.c + c) * plane, t, padded.data(),
                         v.data() + c * tiles + j * t.tiles(), v_stride);
       for (int64_t o = 0; o < g.o; ++o)
-        transform_grad_output(gy + ((i + j) * g.o + o) * plane, t,
+        transform.grad_output(gy + ((i + j) * g.o + o) * plane, t,
                               p.data() + o * tiles + j * t.tiles(), p_stride);
     }
     for (int64_t xi = 0; xi < kTransformSize; ++xi) {
-      sgemm_avx512(g.o, g.c, tiles, 1.0f, {.data = p.data() + xi * p_stride, .ld = tiles},
-                   {.data = v.data() + xi * v_stride, .ld = tiles, .trans = true}, 1.0f,
-                   s.data() + xi * s_stride, g.c);
+      sgemm(g.o, g.c, tiles, 1.0f, {.data = p.data() + xi * p_stride, .ld = tiles},
+            {.data = v.data() + xi * v_stride, .ld = tiles, .trans = true}, 1.0f,
+            s.data() + xi * s_stride, g.c);
     }
   }
   const int64_t rows = g.c * 9;

@@ -1,10 +1,11 @@
 // The GEMM form for products with a long depth and few columns (core/cpu/sgemm_dot_avx512.cpp).
-// Private to core/cpu: sgemm_avx512 hands it the products its packed panels would waste lanes on.
+// Private to core/cpu: sgemm_avx512 (sgemm_kernels.h) hands it the products its packed panels would
+// waste lanes on.
 #pragma once
 
 #include <cstdint>
 
-#include "core/cpu/sgemm_avx512.h"
+#include "core/cpu/sgemm.h"
 
 namespace nabla::cpu {
 

@@ -1,6 +1,8 @@
-// nabla's own float32 GEMM for CPUs with AVX-512 (core/cpu/sgemm_avx512.cpp). Private to
-// core/cpu; cpu::gemm (blas.h) picks it when the CPU has AVX-512, and the convolutions hand it
-// operands given line by line (Note [implicit GEMM] in conv_implicit.cpp).
+// nabla's own single-threaded float32 GEMM, the one the convolutions build on: kernels for
+// AVX-512 (sgemm_avx512.cpp) and for AVX2 with FMA (sgemm_avx2.cpp) under one blocked driver
+// (sgemm_blocked.h). Private to core/cpu; cpu::gemm (blas.h) picks it where it beats OpenBLAS,
+// and the convolutions hand it operands given line by line (Note [implicit GEMM] in
+// conv_implicit.cpp).
 #pragma once
 
 #include <cstdint>
@@ -18,10 +20,13 @@ struct GemmOperand {
   const float* const* lines = nullptr;
 };
 
+// Whether this CPU runs one of sgemm's kernels (AVX-512, or AVX2 with FMA); checked once.
+bool has_sgemm_kernel();
+
 // C = alpha * op(A) @ op(B) + beta * C, row-major, on the calling thread; C is not read when
 // beta is 0. op(A): [m, k], op(B): [k, n]. A line table for A must not be transposed. Call only
-// where has_avx512() (isa.h).
-void sgemm_avx512(int64_t m, int64_t n, int64_t k, float alpha, const GemmOperand& a,
-                  const GemmOperand& b, float beta, float* c, int64_t ldc);
+// where has_sgemm_kernel().
+void sgemm(int64_t m, int64_t n, int64_t k, float alpha, const GemmOperand& a, const GemmOperand& b,
+           float beta, float* c, int64_t ldc);
 
 }  // namespace nabla::cpu

@@ -1,0 +1,164 @@
+// Winograd F(2x2, 3x3)'s transforms for AVX2: as conv_winograd.cpp's AVX-512 ones, on the 8 tiles
+// of a tile row that one 8-lane vector holds.
+#include <immintrin.h>
+
+#include <algorithm>
+
+#include "core/cpu/conv_winograd_transforms.h"
+
+namespace nabla::cpu::winograd {
+
+namespace {
+
+// The lanes below `count` (none below 1, all above 7) as a mask for maskload and maskstore.
+__attribute__((target("avx2"), always_inline)) inline __m256i first_lanes(int64_t count) {
+  const int n = int(std::clamp<int64_t>(count, 0, 8));
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
+// The first `count` floats at src, zeros after (masked loads cost several plain ones, so only a
+// partial vector takes one).
+__attribute__((target("avx2"), always_inline)) inline __m256 load_first(const float* src,
+                                                                       int64_t count) {
+  return count >= 8 ? _mm256_loadu_ps(src) : _mm256_maskload_ps(src, first_lanes(count));
+}
+
+// Stores the first `count` lanes of v at dst.
+__attribute__((target("avx2"), always_inline)) inline void store_first(float* dst, int64_t count,
+                                                                      __m256 v) {
+  if (count >= 8) {
+    _mm256_storeu_ps(dst, v);
+  } else if (count > 0) {
+    _mm256_maskstore_ps(dst, first_lanes(count), v);
+  }
+}
+
+// The even (or odd) values of the 16 floats at src, of which `count` are read.
+__attribute__((target("avx2"), always_inline)) inline __m256 every_other(const float* src,
+                                                                        int64_t count, bool odd) {
+  const __m256 lo = load_first(src, count), hi = load_first(src + 8, count - 8);
+  // [lo0 lo2 hi0 hi2 | lo4 lo6 hi4 hi6], then the 64-bit pairs reordered to lo's before hi's.
+  const __m256 pairs = odd ? _mm256_shuffle_ps(lo, hi, 0xDD) : _mm256_shuffle_ps(lo, hi, 0x88);
+  return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(pairs), 0xD8));
+}
+
+// One row of 8 windows: the columns 2 tj + 0, 1, 2, 3 of window tj, from `count` floats at src.
+__attribute__((target("avx2"), always_inline)) inline void window_row(const float* src,
+                                                                     int64_t count, __m256 out[4]) {
+  out[0] = every_other(src, count, false);
+  out[1] = every_other(src, count, true);
+  out[2] = every_other(src + 2, count, false);
+  out[3] = every_other(src + 2, count, true);
+}
+
+__attribute__((target("avx2"))) void transform_input(const float* plane, const Tiling& t,
+                                                     float* padded, float* v, int64_t xi_stride) {
+  const int64_t pc = t.padded_cols();
+  for (int64_t i = 0; i < t.h; ++i)
+    std::copy(plane + i * t.w, plane + (i + 1) * t.w, padded + (i + 1) * pc + 1);
+  // Down a column of 8 tiles, a window's last two rows are the next window's first two: each
+  // padded row is loaded and split into lanes once.
+  for (int64_t tj = 0; tj < t.tw; tj += 8) {
+    const int64_t n = std::min<int64_t>(8, t.tw - tj);
+    const float* column = padded + 2 * tj;
+    __m256 d[4][4];
+    window_row(column, 2 * n, d[2]);
+    window_row(column + pc, 2 * n, d[3]);
+    for (int64_t ti = 0; ti < t.th; ++ti) {
+      for (int c = 0; c < 4; ++c) {
+        d[0][c] = d[2][c];
+        d[1][c] = d[3][c];
+      }
+      window_row(column + (2 * ti + 2) * pc, 2 * n, d[2]);
+      window_row(column + (2 * ti + 3) * pc, 2 * n, d[3]);
+      __m256 bd[4][4];  // B^T d
+      for (int c = 0; c < 4; ++c) {
+        bd[0][c] = _mm256_sub_ps(d[0][c], d[2][c]);
+        bd[1][c] = _mm256_add_ps(d[1][c], d[2][c]);
+        bd[2][c] = _mm256_sub_ps(d[2][c], d[1][c]);
+        bd[3][c] = _mm256_sub_ps(d[1][c], d[3][c]);
+      }
+      float* out = v + ti * t.tw + tj;
+      for (int r = 0; r < 4; ++r) {
+        float* o = out + r * 4 * xi_stride;
+        store_first(o, n, _mm256_sub_ps(bd[r][0], bd[r][2]));
+        store_first(o + xi_stride, n, _mm256_add_ps(bd[r][1], bd[r][2]));
+        store_first(o + 2 * xi_stride, n, _mm256_sub_ps(bd[r][2], bd[r][1]));
+        store_first(o + 3 * xi_stride, n, _mm256_sub_ps(bd[r][1], bd[r][3]));
+      }
+    }
+  }
+}
+
+__attribute__((target("avx2"))) void transform_output(const float* m, int64_t xi_stride,
+                                                      const Tiling& t, float bias, float* plane) {
+  const __m256 shift = _mm256_set1_ps(bias);
+  for (int64_t ti = 0; ti < t.th; ++ti) {
+    for (int64_t tj = 0; tj < t.tw; tj += 8) {
+      const int64_t n = std::min<int64_t>(8, t.tw - tj);
+      const float* src = m + ti * t.tw + tj;
+      __m256 s[2][4];  // A^T m
+      for (int c = 0; c < 4; ++c) {
+        const __m256 m0 = load_first(src + (0 + c) * xi_stride, n);
+        const __m256 m1 = load_first(src + (4 + c) * xi_stride, n);
+        const __m256 m2 = load_first(src + (8 + c) * xi_stride, n);
+        const __m256 m3 = load_first(src + (12 + c) * xi_stride, n);
+        s[0][c] = _mm256_add_ps(_mm256_add_ps(m0, m1), m2);
+        s[1][c] = _mm256_sub_ps(_mm256_sub_ps(m1, m2), m3);
+      }
+      const int64_t count = std::min(2 * n, t.w - 2 * tj);  // outputs in the plane's row
+      for (int r = 0; r < 2 && 2 * ti + r < t.h; ++r) {
+        const __m256 left =
+            _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(s[r][0], s[r][1]), s[r][2]), shift);
+        const __m256 right =
+            _mm256_add_ps(_mm256_sub_ps(_mm256_sub_ps(s[r][1], s[r][2]), s[r][3]), shift);
+        // A tile's two outputs side by side: [l0 r0 l1 r1 | l4 r4 l5 r5] and [l2 r2 l3 r3 | ...],
+        // then their 128-bit halves in order.
+        const __m256 lo = _mm256_unpacklo_ps(left, right), hi = _mm256_unpackhi_ps(left, right);
+        float* row = plane + (2 * ti + r) * t.w + 2 * tj;
+        store_first(row, count, _mm256_permute2f128_ps(lo, hi, 0x20));
+        store_first(row + 8, count - 8, _mm256_permute2f128_ps(lo, hi, 0x31));
+      }
+    }
+  }
+}
+
+__attribute__((target("avx2"))) void transform_grad_output(const float* plane, const Tiling& t,
+                                                           float* p, int64_t xi_stride) {
+  for (int64_t ti = 0; ti < t.th; ++ti) {
+    for (int64_t tj = 0; tj < t.tw; tj += 8) {
+      const int64_t n = std::min<int64_t>(8, t.tw - tj);
+      const int64_t count = std::min(2 * n, t.w - 2 * tj);  // floats of the plane's row
+      __m256 dy[2][2];
+      for (int r = 0; r < 2; ++r) {
+        if (2 * ti + r >= t.h) {
+          dy[r][0] = dy[r][1] = _mm256_setzero_ps();
+          continue;
+        }
+        const float* src = plane + (2 * ti + r) * t.w + 2 * tj;
+        dy[r][0] = every_other(src, count, false);
+        dy[r][1] = every_other(src, count, true);
+      }
+      const __m256 zero = _mm256_setzero_ps();
+      const __m256 q[4][2] = {
+          {dy[0][0], dy[0][1]},
+          {_mm256_add_ps(dy[0][0], dy[1][0]), _mm256_add_ps(dy[0][1], dy[1][1])},
+          {_mm256_sub_ps(dy[0][0], dy[1][0]), _mm256_sub_ps(dy[0][1], dy[1][1])},
+          {_mm256_sub_ps(zero, dy[1][0]), _mm256_sub_ps(zero, dy[1][1])}};
+      float* out = p + ti * t.tw + tj;
+      for (int r = 0; r < 4; ++r) {
+        float* o = out + r * 4 * xi_stride;
+        store_first(o, n, q[r][0]);
+        store_first(o + xi_stride, n, _mm256_add_ps(q[r][0], q[r][1]));
+        store_first(o + 2 * xi_stride, n, _mm256_sub_ps(q[r][0], q[r][1]));
+        store_first(o + 3 * xi_stride, n, _mm256_sub_ps(zero, q[r][1]));
+      }
+    }
+  }
+}
+
+}  // namespace
+
+const Transforms kAvx2Transforms = {transform_input, transform_output, transform_grad_output};
+
+}  // namespace nabla::cpu::winograd
