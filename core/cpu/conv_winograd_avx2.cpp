@@ -19,13 +19,13 @@ __attribute__((target("avx2"), always_inline)) inline __m256i first_lanes(int64_
 // The first `count` floats at src, zeros after (masked loads cost several plain ones, so only a
 // partial vector takes one).
 __attribute__((target("avx2"), always_inline)) inline __m256 load_first(const float* src,
-                                                                       int64_t count) {
+                                                                        int64_t count) {
   return count >= 8 ? _mm256_loadu_ps(src) : _mm256_maskload_ps(src, first_lanes(count));
 }
 
 // Stores the first `count` lanes of v at dst.
 __attribute__((target("avx2"), always_inline)) inline void store_first(float* dst, int64_t count,
-                                                                      __m256 v) {
+                                                                       __m256 v) {
   if (count >= 8) {
     _mm256_storeu_ps(dst, v);
   } else if (count > 0) {
@@ -35,7 +35,7 @@ __attribute__((target("avx2"), always_inline)) inline void store_first(float* ds
 
 // The even (or odd) values of the 16 floats at src, of which `count` are read.
 __attribute__((target("avx2"), always_inline)) inline __m256 every_other(const float* src,
-                                                                        int64_t count, bool odd) {
+                                                                         int64_t count, bool odd) {
   const __m256 lo = load_first(src, count), hi = load_first(src + 8, count - 8);
   // [lo0 lo2 hi0 hi2 | lo4 lo6 hi4 hi6], then the 64-bit pairs reordered to lo's before hi's.
   const __m256 pairs = odd ? _mm256_shuffle_ps(lo, hi, 0xDD) : _mm256_shuffle_ps(lo, hi, 0x88);
@@ -44,7 +44,8 @@ __attribute__((target("avx2"), always_inline)) inline __m256 every_other(const f
 
 // One row of 8 windows: the columns 2 tj + 0, 1, 2, 3 of window tj, from `count` floats at src.
 __attribute__((target("avx2"), always_inline)) inline void window_row(const float* src,
-                                                                     int64_t count, __m256 out[4]) {
+                                                                      int64_t count,
+                                                                      __m256 out[4]) {
   out[0] = every_other(src, count, false);
   out[1] = every_other(src, count, true);
   out[2] = every_other(src + 2, count, false);

@@ -7,7 +7,7 @@
 #include "core/cpu/isa.h"
 #include "core/cpu/loops.h"
 #include "core/cpu/nan.h"
-#include "core/cpu/pool_avx512.h"
+#include "core/cpu/pool_kernels.h"
 
 namespace nabla {
 
@@ -140,7 +140,7 @@ void CpuBackend::max_pool2d(const Tensor& x, const Pool2dParams& p, const Tensor
                             p.stride[1] == 2 && p.padding[0] == 0 && p.padding[1] == 0 &&
                             g.oh * 2 <= g.h && g.ow * 2 <= g.w;
     // The vector kernel computes indices in 32 bits.
-    const bool vector_2x2 = std::is_same_v<T, float> && cpu::has_avx512() &&
+    const bool vector_2x2 = std::is_same_v<T, float> && cpu::has_avx2_fma() &&
                             g.h * g.w <= std::numeric_limits<int32_t>::max();
     cpu::parallel_for(g.planes, 1, [&](int64_t begin, int64_t end) {
       for (int64_t plane = begin; plane < end; ++plane) {
@@ -149,7 +149,11 @@ void CpuBackend::max_pool2d(const Tensor& x, const Pool2dParams& p, const Tensor
         if (two_by_two) {
           if constexpr (std::is_same_v<T, float>) {
             if (vector_2x2) {
-              cpu::max_pool2x2_avx512(src, g.w, g.oh, g.ow, o + offset, idx + offset);
+              if (cpu::has_avx512()) {
+                cpu::max_pool2x2_avx512(src, g.w, g.oh, g.ow, o + offset, idx + offset);
+              } else {
+                cpu::max_pool2x2_avx2(src, g.w, g.oh, g.ow, o + offset, idx + offset);
+              }
               continue;
             }
           }

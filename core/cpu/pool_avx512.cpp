@@ -2,7 +2,7 @@
 // each of a window's four candidates is one vector, and the running maximum and its offset in
 // the window are picked by masks. The scalar loop in pool.cpp compiles to branches on the
 // comparisons, which random data mispredicts half the time.
-#include "core/cpu/pool_avx512.h"
+#include "core/cpu/pool_kernels.h"
 
 #include <immintrin.h>
 

@@ -201,7 +201,7 @@ TEST_CASE("max_pool2d gradient goes to the winning position") {
         std::vector<double>{0, 1, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 1});
 }
 
-// float32 2x2 pooling has its own vector kernel on CPUs with AVX-512; float64 takes the scalar
+// float32 2x2 pooling has its own vector kernels for AVX-512 and AVX2; float64 takes the scalar
 // loop. Both must pick the same winner, ties (small integers) and NaNs included, on widths that
 // leave partial vectors and an unused last column.
 TEST_CASE("max_pool2d float32 2x2 agrees with the float64 path, ties and NaN included") {

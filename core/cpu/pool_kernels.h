@@ -1,5 +1,6 @@
-// 2x2 max pooling with stride 2 for float32 on CPUs with AVX-512 (core/cpu/pool_avx512.cpp).
-// Private to core/cpu; pool.cpp picks it when has_avx512() (isa.h).
+// 2x2 max pooling with stride 2 for float32 on CPUs with AVX-512 (core/cpu/pool_avx512.cpp) or
+// AVX2 (core/cpu/pool_avx2.cpp). Private to core/cpu; pool.cpp picks the widest the CPU runs
+// (isa.h).
 #pragma once
 
 #include <cstdint>
@@ -11,5 +12,7 @@ namespace nabla::cpu {
 // of a window wins, and a NaN beats every number.
 void max_pool2x2_avx512(const float* src, int64_t w, int64_t oh, int64_t ow, float* out,
                         int64_t* indices);
+void max_pool2x2_avx2(const float* src, int64_t w, int64_t oh, int64_t ow, float* out,
+                      int64_t* indices);
 
 }  // namespace nabla::cpu
