@@ -85,9 +85,9 @@ TEST_CASE("conv2d matches direct convolution over strides, padding, dilation and
   }
 }
 
-// float32 convolutions with stride 1 and "same" padding have two fast paths on CPUs with AVX-512,
-// and those with stride 2 a third
-// (with at least an image per thread): Winograd F(2x2, 3x3) for 3x3 kernels with 16+ channels,
+// float32 convolutions with stride 1 and "same" padding have two fast paths on CPUs with AVX2 or
+// AVX-512, and those with stride 2 a third (with at least an image per thread; ctest reruns this
+// test capped at AVX2 and at the baseline, which has none): Winograd F(2x2, 3x3) for 3x3 kernels with 16+ channels,
 // and implicit GEMMs (no im2col) on planes of 16x16 and up with 8+ channels per group. float64
 // always takes im2col, which the test above checks by definition. The cases cover, for
 // Winograd: odd planes whose tiles stick out, several images per product and several products
