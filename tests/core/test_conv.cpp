@@ -87,10 +87,10 @@ TEST_CASE("conv2d matches direct convolution over strides, padding, dilation and
 
 // float32 convolutions with stride 1 and "same" padding have two fast paths on CPUs with AVX2 or
 // AVX-512, and those with stride 2 a third (with at least an image per thread; ctest reruns this
-// test capped at AVX2 and at the baseline, which has none): Winograd F(2x2, 3x3) for 3x3 kernels with 16+ channels,
-// and implicit GEMMs (no im2col) on planes of 16x16 and up with 8+ channels per group. float64
-// always takes im2col, which the test above checks by definition. The cases cover, for
-// Winograd: odd planes whose tiles stick out, several images per product and several products
+// test capped at AVX2 and at the baseline, which has none): Winograd F(2x2, 3x3) for 3x3 kernels
+// with 16+ channels, and implicit GEMMs (no im2col) on planes of 16x16 and up with 8+ channels per
+// group. float64 always takes im2col, which the test above checks by definition. The cases cover,
+// for Winograd: odd planes whose tiles stick out, several images per product and several products
 // per thread; for the implicit GEMM: a 5x3 kernel, groups, products of more than 32 rows and
 // deeper than one 256 block, a plane wider than one 2048-column block, both layouts of the
 // weight gradient, and a plane too large for Winograd; a 3-channel first layer, which stays on

@@ -67,7 +67,7 @@ float element(const Operand& x, int64_t i, int64_t j, int64_t cols) {
 
 TEST_CASE("cpu sgemm: every operand form against a triple loop, on the widest kernel allowed") {
   if (!has_sgemm_kernel()) return;  // baseline: the callers take OpenBLAS and im2col instead
-  // Sizes off the register tiles of both kernels (8 x 32, 6 x 16), more rows than one row block
+  // Sizes off the register tiles of both kernels (8 x 32, 4 x 24), more rows than one row block
   // (so that blocks of whole tiles matter), depths over one 256 block, few columns with a long
   // depth, and a width over one 2048-column packed block.
   const std::vector<std::array<int64_t, 3>> sizes = {{300, 70, 520}, {129, 33, 7},  {7, 17, 300},
