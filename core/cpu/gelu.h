@@ -1,5 +1,6 @@
 // GELU and its derivative for the CPU kernels, written branch-free so that loops over them
-// vectorize: float uses its own exp and erfc (libm's are scalar calls), double uses libm's.
+// vectorize (with AVX2, given -fno-trapping-math: core/CMakeLists.txt): float uses its own exp
+// and erfc (libm's are scalar calls), double uses libm's.
 // Private to core/cpu.
 #pragma once
 
