@@ -20,7 +20,8 @@ __attribute__((target("avx2"), always_inline)) inline __m256i first_lanes(int64_
 // partial vector takes one).
 __attribute__((target("avx2"), always_inline)) inline __m256 load_first(const float* src,
                                                                         int64_t count) {
-  return count >= 8 ? _mm256_loadu_ps(src) : _mm256_maskload_ps(src, first_lanes(count));
+  if (count >= 8) return _mm256_loadu_ps(src);
+  return count > 0 ? _mm256_maskload_ps(src, first_lanes(count)) : _mm256_setzero_ps();
 }
 
 // Stores the first `count` lanes of v at dst.
