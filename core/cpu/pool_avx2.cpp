@@ -5,31 +5,12 @@
 
 #include <algorithm>
 
+#include "core/cpu/avx2_lanes.h"
 #include "core/cpu/pool_kernels.h"
 
 namespace nabla::cpu {
 
 namespace {
-
-// The lanes below `count` (none below 1, all above 7) as a mask for maskload and maskstore.
-__attribute__((target("avx2"), always_inline)) inline __m256i first_lanes(int64_t count) {
-  const int n = int(std::clamp<int64_t>(count, 0, 8));
-  return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-}
-
-// The first `count` floats at src, zeros after.
-__attribute__((target("avx2"), always_inline)) inline __m256 load_first(const float* src,
-                                                                        int64_t count) {
-  if (count >= 8) return _mm256_loadu_ps(src);
-  return count > 0 ? _mm256_maskload_ps(src, first_lanes(count)) : _mm256_setzero_ps();
-}
-
-// The even (or odd) columns of the 16 floats lo, hi, in order.
-__attribute__((target("avx2"), always_inline)) inline __m256 columns(__m256 lo, __m256 hi,
-                                                                     bool odd) {
-  const __m256 pairs = odd ? _mm256_shuffle_ps(lo, hi, 0xDD) : _mm256_shuffle_ps(lo, hi, 0x88);
-  return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(pairs), 0xD8));
-}
 
 // Takes v (found at window offset `at`) where it beats the running maximum: larger, or a NaN
 // against a number.
@@ -62,11 +43,11 @@ __attribute__((target("avx2"))) void max_pool2x2_avx2(const float* src, int64_t 
       const float* b = r1 + 2 * oj;
       const __m256 t0 = load_first(t, 2 * count), t1 = load_first(t + 8, 2 * count - 8);
       const __m256 b0 = load_first(b, 2 * count), b1 = load_first(b + 8, 2 * count - 8);
-      __m256 best = columns(t0, t1, false);
+      __m256 best = split_columns(t0, t1, false);
       __m256i offset = _mm256_setzero_si256();
-      pick(columns(t0, t1, true), right, best, offset);
-      pick(columns(b0, b1, false), below, best, offset);
-      pick(columns(b0, b1, true), below_right, best, offset);
+      pick(split_columns(t0, t1, true), right, best, offset);
+      pick(split_columns(b0, b1, false), below, best, offset);
+      pick(split_columns(b0, b1, true), below_right, best, offset);
       // Flat index: the window's top-left input (2 * oi * w + 2 * oj + 2 * lane) plus the offset.
       const __m256i at = _mm256_add_epi32(
           _mm256_add_epi32(starts, _mm256_set1_epi32(int32_t(2 * oi * w + 2 * oj))), offset);

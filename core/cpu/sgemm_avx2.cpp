@@ -7,18 +7,13 @@
 
 #include <algorithm>
 
+#include "core/cpu/avx2_lanes.h"
 #include "core/cpu/sgemm_blocked.h"
 #include "core/cpu/sgemm_kernels.h"
 
 namespace nabla::cpu {
 
 namespace {
-
-// The lanes below `count` (none below 1, all above 7) as a mask for maskload and maskstore.
-__attribute__((target("avx2"))) inline __m256i first_lanes(int64_t count) {
-  const int n = int(std::clamp<int64_t>(count, 0, 8));
-  return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-}
 
 // The 8 x 8 block r[i][j] -> r[j][i]: pairs, quadruples and 128-bit halves interleaved.
 __attribute__((target("avx2"))) inline void transpose8(__m256 r[8]) {
@@ -59,12 +54,8 @@ struct Avx2Kernel {
 
   __attribute__((target("avx2"))) static void copy_panel_row(const float* row, int64_t cols,
                                                              float* out) {
-    for (int64_t v = 0; v < kVectors; ++v) {
-      const int64_t count = cols - 8 * v;
-      _mm256_storeu_ps(out + 8 * v, count >= 8
-                                        ? _mm256_loadu_ps(row + 8 * v)
-                                        : _mm256_maskload_ps(row + 8 * v, first_lanes(count)));
-    }
+    for (int64_t v = 0; v < kVectors; ++v)
+      _mm256_storeu_ps(out + 8 * v, load_first(row + 8 * v, cols - 8 * v));
   }
 
   // acc = A_tile @ B_tile over kc steps, B's rows read under the masks when kMasked.
