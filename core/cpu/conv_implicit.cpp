@@ -5,7 +5,7 @@
 // q = i * Wp + j, and offset (ki, kj) reads the padded plane at q + ki * Wp + kj: the zeros
 // after a row serve both as its right padding and as the next row's left padding. So the
 // products read "line" (c, ki, kj) = padded plane c + ki * Wp + kj, for every channel and
-// offset, straight from one buffer (a line table, sgemm_avx512.h): a copy of the input instead
+// offset, straight from one buffer (a line table, sgemm.h): a copy of the input instead
 // of im2col's kh * kw copies. The columns j in [W, Wp) of each row are computed too and
 // dropped (3% more work on 32x32 planes, 11% on 8x8).
 //

@@ -1,6 +1,6 @@
 // Convolutions with stride 1 and "same" padding as products over shifted windows of a padded
 // copy of each plane, without im2col (Note [implicit GEMM] in conv_implicit.cpp). float32 on
-// CPUs with AVX-512; conv.cpp falls back to im2col elsewhere. Private to core/cpu.
+// CPUs with AVX2 or AVX-512; conv.cpp falls back to im2col elsewhere. Private to core/cpu.
 #pragma once
 
 #include <cstdint>
@@ -9,7 +9,7 @@
 
 namespace nabla::cpu {
 
-// Whether these kernels take the convolution: float32, AVX-512, a kernel larger than 1x1 (a
+// Whether these kernels take the convolution: float32, AVX2 or AVX-512, a kernel larger than 1x1 (a
 // pointwise one needs no copy at all), stride 1, no dilation, an output the input's size,
 // planes of at least 16x16, at least 8 channels per group on both sides, and at least an image
 // per thread (each thread runs its images with a single-threaded GEMM).

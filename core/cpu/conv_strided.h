@@ -1,6 +1,6 @@
 // Convolutions with stride 2 as products over the four phase planes of each input plane, without
-// im2col (Note [phase planes] in conv_strided.cpp). float32 on CPUs with AVX-512; conv.cpp falls
-// back to im2col elsewhere. Private to core/cpu.
+// im2col (Note [phase planes] in conv_strided.cpp). float32 on CPUs with AVX2 or AVX-512; conv.cpp
+// falls back to im2col elsewhere. Private to core/cpu.
 #pragma once
 
 #include <cstdint>
@@ -9,7 +9,7 @@
 
 namespace nabla::cpu {
 
-// Whether these kernels take the convolution: float32, AVX-512, stride 2 on both axes, no
+// Whether these kernels take the convolution: float32, AVX2 or AVX-512, stride 2 on both axes, no
 // dilation, one group, at least 8 channels on both sides, and at least an image per thread (each
 // thread runs its images with a single-threaded GEMM).
 bool strided_conv_applies(const ConvGeometry& g, DType dtype);

@@ -1,7 +1,7 @@
 // 3x3 convolutions with stride 1 and padding 1 by Winograd's minimal filtering F(2x2, 3x3)
 // (Note [Winograd] in conv_winograd.cpp): 16 multiplications per 2x2 outputs instead of 36.
-// float32 on CPUs with AVX-512; conv.cpp falls back to the other kernels elsewhere. Private to
-// core/cpu.
+// float32 on CPUs with AVX2 or AVX-512; conv.cpp falls back to the other kernels elsewhere. Private
+// to core/cpu.
 #pragma once
 
 #include <cstdint>
@@ -10,7 +10,7 @@
 
 namespace nabla::cpu {
 
-// Whether these kernels take the convolution: float32, AVX-512, a 3x3 kernel with stride 1,
+// Whether these kernels take the convolution: float32, AVX2 or AVX-512, a 3x3 kernel with stride 1,
 // padding 1 and no dilation, one group, at least 16 channels on both sides (the products are
 // [O, C] by [C, tiles]: shallower ones run below the GEMM's peak), planes up to 64x64, and an
 // image per thread.
