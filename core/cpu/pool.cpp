@@ -142,6 +142,7 @@ void CpuBackend::max_pool2d(const Tensor& x, const Pool2dParams& p, const Tensor
     // The vector kernel computes indices in 32 bits.
     const bool vector_2x2 = std::is_same_v<T, float> && cpu::has_avx2_fma() &&
                             g.h * g.w <= std::numeric_limits<int32_t>::max();
+    const auto pool2x2 = cpu::has_avx512() ? cpu::max_pool2x2_avx512 : cpu::max_pool2x2_avx2;
     cpu::parallel_for(g.planes, 1, [&](int64_t begin, int64_t end) {
       for (int64_t plane = begin; plane < end; ++plane) {
         const T* src = in + plane * g.h * g.w;
@@ -149,11 +150,7 @@ void CpuBackend::max_pool2d(const Tensor& x, const Pool2dParams& p, const Tensor
         if (two_by_two) {
           if constexpr (std::is_same_v<T, float>) {
             if (vector_2x2) {
-              if (cpu::has_avx512()) {
-                cpu::max_pool2x2_avx512(src, g.w, g.oh, g.ow, o + offset, idx + offset);
-              } else {
-                cpu::max_pool2x2_avx2(src, g.w, g.oh, g.ow, o + offset, idx + offset);
-              }
+              pool2x2(src, g.w, g.oh, g.ow, o + offset, idx + offset);
               continue;
             }
           }

@@ -32,11 +32,12 @@ constexpr int64_t kNc = 2048;  // columns of B per packed block
 // rows reads an untransposed B where it lies.
 constexpr int64_t kMaxUnpackedRows = 32;
 
-// Where row i, depth p0 of op(A) starts, and the distance between its steps.
+// Where row i, depth p0 of op(A) starts, and the distance between a row's steps.
 inline const float* a_row(const GemmOperand& a, int64_t i, int64_t p0) {
   if (a.lines) return a.lines[i] + p0;
   return a.trans ? a.data + p0 * a.ld + i : a.data + i * a.ld + p0;
 }
+inline int64_t a_step(const GemmOperand& a) { return a.trans && !a.lines ? a.ld : 1; }
 
 // The packed panels start on a cache line, so that a row of a panel never straddles two.
 constexpr int64_t kLineFloats = 16;
@@ -51,7 +52,7 @@ void pack_a_panel(const GemmOperand& a, int64_t i0, int64_t rows, int64_t p0, in
                   float* out) {
   const float* row[kMr];
   for (int64_t r = 0; r < rows; ++r) row[r] = a_row(a, i0 + r, p0);
-  const int64_t step = a.trans && !a.lines ? a.ld : 1;
+  const int64_t step = a_step(a);
   for (int64_t p = 0; p < kc; ++p, out += kMr) {
     for (int64_t r = 0; r < rows; ++r) out[r] = row[r][p * step];
     for (int64_t r = rows; r < kMr; ++r) out[r] = 0;
@@ -95,18 +96,15 @@ void pack_b(const GemmOperand& b, int64_t p0, int64_t kc, int64_t j0, int64_t nc
 // Where the tile finds step p of B's kNr columns: a packed panel, whose rows are zero-padded to
 // kNr floats (kPadded), B's own rows (stride), or B's rows given as a line table
 // (lines[p] + offset).
-struct PackedRows {
-  static constexpr bool kPadded = true;
+template <bool kPaddedRows>
+struct RowsAtStride {
+  static constexpr bool kPadded = kPaddedRows;
   const float* data;
   int64_t stride;
   const float* row(int64_t p) const { return data + p * stride; }
 };
-struct StridedRows {
-  static constexpr bool kPadded = false;
-  const float* data;
-  int64_t stride;
-  const float* row(int64_t p) const { return data + p * stride; }
-};
+using PackedRows = RowsAtStride<true>;
+using StridedRows = RowsAtStride<false>;
 struct LineRows {
   static constexpr bool kPadded = false;
   const float* const* lines;
@@ -127,7 +125,7 @@ void sgemm(int64_t m, int64_t n, int64_t k, float alpha, const GemmOperand& a, c
   packed_a.resize(size_t(kKc * kMr + kLineFloats));
   float* const b_panels = line_aligned(packed_b.data());
   float* const a_panels = line_aligned(packed_a.data());
-  const int64_t a_step = a.trans && !a.lines ? a.ld : 1;
+  const int64_t row_step = a_step(a);
   for (int64_t j0 = 0; j0 < n; j0 += kNc) {
     const int64_t nc = std::min(kNc, n - j0);
     for (int64_t p0 = 0; p0 < k; p0 += kKc) {
@@ -148,7 +146,7 @@ void sgemm(int64_t m, int64_t n, int64_t k, float alpha, const GemmOperand& a, c
             for (int64_t r = 0; r < kMr; ++r) tile_rows[r] = a_panels + r;
             if (i < full_rows) {
               for (int64_t r = 0; r < kMr; ++r) tile_rows[r] = a_row(a, i + r, p0);
-              step = a_step;
+              step = row_step;
             }
             const bool adjacent = i >= full_rows || (a.trans && !a.lines);
             auto run = [&](auto b_rows) {
