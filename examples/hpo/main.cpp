@@ -76,14 +76,19 @@ struct Loaded {
   nlohmann::json definition;
 };
 
-Loaded load(const Options& o) {
+// Reading commands (status, best, export, plot) also take studies that programs created in
+// process, such as hpo_cifar10's; running trials needs the definition nabla-hpo create stores.
+Loaded load(const Options& o, bool needs_definition = false) {
   auto storage = hpo::open_storage(o.storage);
   auto id = storage->find_study(o.study);
   NABLA_CHECK(id, ValueError, "no study named '", o.study, "' in ", o.storage,
               " (create it with nabla-hpo create)");
   const auto info = storage->study(*id);
-  NABLA_CHECK(info.system_attrs.contains(kDefinitionKey), ValueError, "study '", o.study,
-              "' was not created by nabla-hpo: it has no stored definition");
+  if (!info.system_attrs.contains(kDefinitionKey)) {
+    NABLA_CHECK(!needs_definition, ValueError, "study '", o.study,
+                "' was not created by nabla-hpo: it has no stored definition");
+    return {hpo::load_study({.name = o.study, .storage = storage}), nlohmann::json::object()};
+  }
   const nlohmann::json definition = info.system_attrs[kDefinitionKey];
   const auto& sampler = definition["sampler"];
   const auto& pruner = definition["pruner"];
@@ -141,7 +146,7 @@ int create(const Options& o) {
 }
 
 int worker(const Options& o) {
-  Loaded loaded = load(o);
+  Loaded loaded = load(o, /*needs_definition=*/true);
   NABLA_CHECK(loaded.definition.contains("space"), ValueError, "study '", o.study,
               "' has no search space: create it with --space FILE");
   hpo_cli::CommandObjective objective;
@@ -246,7 +251,7 @@ int plot(const Options& o) {
 }
 
 int enqueue(const Options& o) {
-  Loaded loaded = load(o);
+  Loaded loaded = load(o, /*needs_definition=*/true);
   auto parsed = nlohmann::json::parse(o.params, nullptr, false);
   NABLA_CHECK(parsed.is_object(), ValueError, "--params: expected a JSON object, got '", o.params,
               "'");

@@ -41,7 +41,7 @@ void Trainer::save_checkpoint() const {
                       {"schedule", schedule_->state_dict()},
                       {"generator", {{"seed", generator.seed}, {"offset", generator.offset}}},
                       {"config", config_record_},
-                      {"last_test_accuracy", last_test_accuracy_}};
+                      {"last_test_accuracy", last_test_accuracy_.value_or(0.0)}};
   if (ema_) {
     optim::StateDict ema = ema_->state_dict();
     checkpoint.groups["ema"] = ema.tensors;
@@ -87,15 +87,13 @@ void Trainer::resume(const std::string& path) {
   position_ = {p.at("epoch"), p.at("batch"), p.at("step"), p.at("seconds")};
   const nlohmann::json& t = state.at("totals");
   epoch_totals_ = {t.at("loss"), t.at("correct"), t.at("seen")};
-  last_test_accuracy_ = state.value("last_test_accuracy", 0.0);
+  if (data_.test) last_test_accuracy_ = state.value("last_test_accuracy", 0.0);
   std::cout << "resuming " << path << " at epoch " << position_.epoch + 1 << ", step "
             << position_.batch << " of " << steps_per_epoch_ << "\n";
 }
 
-int Trainer::evaluate_only() {
-  nn::Checkpoint checkpoint = nn::load_checkpoint(config_.resume);
-  // The weights a run reports its accuracy with: the best epoch's under early stopping, else the
-  // averages under --ema, else the last ones.
+std::string Trainer::load_reported_weights(const std::string& path) {
+  nn::Checkpoint checkpoint = nn::load_checkpoint(path);
   nn::StateDict weights = checkpoint.model;
   std::string which = "its weights";
   auto take = [&](const std::string& group, const std::string& prefix, const std::string& label) {
@@ -110,6 +108,11 @@ int Trainer::evaluate_only() {
   take("early", "best.", "the best epoch's weights (early stopping)") ||
       take("ema", "ema.", "the weight averages (--ema)");
   model_->load_state_dict(weights);
+  return which;
+}
+
+int Trainer::evaluate_only() {
+  const std::string which = load_reported_weights(config_.resume);
   const Totals test = evaluate(data_.test);
   std::printf("%s, %s, on %ld test images: loss %.4f\ntest accuracy: %.2f%%\n",
               config_.resume.c_str(), which.c_str(), long(test.seen), test.mean_loss(),

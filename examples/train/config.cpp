@@ -2,6 +2,7 @@
 
 #include <fstream>
 #include <memory>
+#include <sstream>
 
 #include "core/error.h"
 
@@ -88,6 +89,10 @@ void add_flags(CLI::App& app, TrainConfig& c) {
 
   app.add_option("--model", c.model, "mlp, cnn, resnet20, resnet18 or fastnet");
   app.add_option("--width", c.width, "multiplies the model's hidden widths");
+  app.add_option("--depth", c.depth,
+                 "layers per stage (cnn: convolutions, resnets: blocks) or the mlp's hidden "
+                 "layers (0: the model's own)");
+  app.add_option("--dropout", c.dropout, "dropout before the classifier (cnn, mlp)");
   app.add_option("--init", c.init, "default (PyTorch's), xavier or he");
 
   app.add_flag("--whiten", c.whiten,
@@ -141,6 +146,8 @@ void validate(const TrainConfig& c) {
   require(c.test_images >= 0, "--test-images", c.test_images, "0 or more");
   require(c.validation >= 0 && c.validation < 1, "--validation", c.validation, "in [0, 1)");
   require(c.width > 0, "--width", c.width, "positive");
+  require(c.depth >= 0, "--depth", c.depth, "0 or more");
+  require(c.dropout >= 0 && c.dropout < 1, "--dropout", c.dropout, "in [0, 1)");
   require(c.init == "default" || c.init == "xavier" || c.init == "he", "--init", c.init,
           "default, xavier or he");
   require(c.warmup_epochs >= 0, "--warmup", c.warmup_epochs, "0 or more");
@@ -172,6 +179,42 @@ nlohmann::json config_json(const CLI::App& app) {
     }
   }
   return out;
+}
+
+nlohmann::json config_record(const TrainConfig& config) {
+  // Flags bound to a copy capture its values as their defaults, which config_json reports for
+  // flags the command line did not give. CLI11 keeps six digits of a default number, so the
+  // numbers come from the copy itself, in full, as do the repeatable flags: a run from the record
+  // is the same run, bit for bit.
+  TrainConfig copy = config;
+  CLI::App app;
+  add_flags(app, copy);
+  nlohmann::json record = config_json(app);
+  record["validation"] = config.validation;
+  record["width"] = config.width;
+  record["dropout"] = config.dropout;
+  record["lr"] = config.lr;
+  record["weight-decay"] = config.weight_decay;
+  record["warmup"] = config.warmup_epochs;
+  record["label-smoothing"] = config.label_smoothing;
+  record["clip-norm"] = config.clip_norm;
+  record["ema"] = config.ema;
+  record["opt"] = config.optimizer_options;
+  record["sched-opt"] = config.schedule_options;
+  return record;
+}
+
+TrainConfig config_from_json(const nlohmann::json& record) {
+  TrainConfig config;
+  CLI::App app;
+  add_flags(app, config);
+  std::istringstream input(record.dump());
+  try {
+    app.parse_from_stream(input);
+  } catch (const CLI::Error& e) {
+    NABLA_CHECK(false, ValueError, "a run's recorded settings do not parse: ", e.what());
+  }
+  return config;
 }
 
 std::vector<std::pair<std::string, std::string>> key_values(const std::vector<std::string>& entries,

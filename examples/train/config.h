@@ -21,6 +21,8 @@ struct TrainConfig {
   // Model
   std::string model = "cnn";
   double width = 1.0;
+  int64_t depth = 0;  // 0: the model's own
+  double dropout = 0;
   std::string init = "default";
   bool whiten = false;
   // Optimization
@@ -59,6 +61,11 @@ void validate(const TrainConfig& config);
 // Every flag's value after parsing, keyed by flag name: a log's first record, and a valid
 // --config file that repeats the run.
 nlohmann::json config_json(const CLI::App& app);
+
+// `config` as config_json would record the command line that gave it.
+nlohmann::json config_record(const TrainConfig& config);
+// The settings a config_json record (a log's first record, a checkpoint's) describes.
+TrainConfig config_from_json(const nlohmann::json& record);
 
 // "key=value" entries (--opt, --sched-opt) split at the first '='; `flag` names them in errors.
 std::vector<std::pair<std::string, std::string>> key_values(const std::vector<std::string>& entries,

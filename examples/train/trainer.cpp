@@ -52,6 +52,14 @@ Tensor mirrored(const Tensor& x) {
                       arange(double(w - 1), -1.0, -1.0, {.dtype = kInt64, .device = x.device()}));
 }
 
+// printf's formatting, into a string.
+template <class... Args>
+std::string format_figures(const char* format, Args... args) {
+  char text[160];
+  std::snprintf(text, sizeof text, format, args...);
+  return text;
+}
+
 // Thrown from the training closure, before backward, when the loss is not finite.
 struct NonFiniteLoss {
   double value;
@@ -69,17 +77,27 @@ void Totals::add(const Tensor& logits, const Tensor& targets, double batch_mean_
   seen += n;
 }
 
-Trainer::Trainer(const TrainConfig& config, nlohmann::json config_record)
-    : config_(config), config_record_(std::move(config_record)) {
+Trainer::Trainer(const TrainConfig& config, nlohmann::json config_record, RunHooks hooks)
+    : Trainer(config, std::move(config_record), load_training_data(config), std::move(hooks)) {}
+
+Trainer::Trainer(const TrainConfig& config, nlohmann::json config_record, TrainingData data,
+                 RunHooks hooks)
+    : config_(config),
+      config_record_(std::move(config_record)),
+      hooks_(std::move(hooks)),
+      data_(std::move(data)) {
   device_ = config_.device == "cuda" ? Device::cuda() : Device::cpu();
   backend(device_);  // a clear DeviceError now, rather than at the first batch
   manual_seed(config_.seed);
   if (config_.threads > 0) set_num_threads(config_.threads);
-  data_ = load_training_data(config_);
+  NABLA_CHECK(data_.test || data_.validation, ValueError,
+              "a training run needs a test set or a validation split to evaluate on");
   model_ = nn::models::create(config_.model, {.num_classes = int64_t(data_.classes.size()),
                                               .in_channels = data_.channels,
                                               .image_size = data_.image_size,
-                                              .width = config_.width});
+                                              .width = config_.width,
+                                              .dropout = config_.dropout,
+                                              .depth = config_.depth});
   apply_init();
   const Shape channel_shape = {1, int64_t(data_.mean.size()), 1, 1};
   std::vector<float> inverse_std;
@@ -113,6 +131,11 @@ Trainer::Trainer(const TrainConfig& config, nlohmann::json config_record)
   if (config_.early_stopping > 0)
     early_stopping_ = std::make_unique<optim::EarlyStopping>(
         optim::EarlyStopping::Options{.patience = config_.early_stopping});
+  NABLA_CHECK(data_.validation || !hooks_.test_at_end_only ||
+                  (!early_stopping_ && !schedule_->needs_metric()),
+              ValueError,
+              "early stopping and the plateau schedule watch a validation split, or the test set "
+              "each epoch; a run that tests only at its end needs --validation");
   if (!config_.resume.empty()) {
     resume(config_.resume);
     log_ = MetricsLog::resume(config_.log, position_.step);
@@ -225,8 +248,10 @@ Totals Trainer::evaluate(const std::shared_ptr<const data::Dataset>& dataset) {
 
 Trainer::EpochEnd Trainer::train_epoch() {
   model_->train();
-  ProgressBar bar(position_.epoch + 1, config_.epochs, steps_per_epoch_, position_.batch,
-                  ::isatty(STDOUT_FILENO));
+  std::optional<ProgressBar> bar;
+  if (!hooks_.quiet)
+    bar.emplace(position_.epoch + 1, config_.epochs, steps_per_epoch_, position_.batch,
+                ::isatty(STDOUT_FILENO));
   loader_->resume_at(uint64_t(position_.epoch), position_.batch);
   const std::vector<Tensor> parameters = model_->parameters();
   int64_t images = 0;
@@ -260,7 +285,7 @@ Trainer::EpochEnd Trainer::train_epoch() {
     try {
       optimizer_->step(closure);
     } catch (const NonFiniteLoss& error) {
-      bar.finish();
+      if (bar) bar->finish();
       std::cerr << "nabla-train: the loss is " << error.value << " at epoch " << position_.epoch + 1
                 << ", step " << position_.batch + 1 << " of " << steps_per_epoch_ << " (step "
                 << position_.step + 1 << " in all); training stopped. "
@@ -287,28 +312,35 @@ Trainer::EpochEnd Trainer::train_epoch() {
         100.0 * double(epoch_totals_.correct - correct_before) / double(targets.size(0));
     record["time"] = elapsed();
     log_.write(record);
-    bar.update(position_.batch, images, epoch_totals_.mean_loss(), epoch_totals_.accuracy());
+    if (bar)
+      bar->update(position_.batch, images, epoch_totals_.mean_loss(), epoch_totals_.accuracy());
     if (config_.checkpoint_steps > 0 && position_.step % config_.checkpoint_steps == 0 &&
         position_.batch < steps_per_epoch_)
       save_checkpoint();
   }
-  bar.finish();
+  if (bar) bar->finish();
   return EpochEnd::completed;
 }
 
 bool Trainer::end_epoch(const Totals& train, double epoch_seconds, int64_t images) {
   if (ema_) ema_->apply();
-  const Totals test = evaluate(data_.test);
-  std::optional<Totals> validation;
-  if (data_.validation) validation = evaluate(data_.validation);
-  const double watched = validation ? validation->mean_loss() : test.mean_loss();
+  EpochSummary summary{.epoch = position_.epoch + 1, .train = train, .seconds = epoch_seconds};
+  const bool last_epoch = position_.epoch + 1 == config_.epochs;
+  if (data_.test && (last_epoch || !hooks_.test_at_end_only)) summary.test = evaluate(data_.test);
+  if (data_.validation) summary.validation = evaluate(data_.validation);
+  std::optional<double> watched;
+  if (summary.validation)
+    watched = summary.validation->mean_loss();
+  else if (summary.test)
+    watched = summary.test->mean_loss();
   bool stop = false;
-  if (early_stopping_) stop = early_stopping_->step(watched, model_->state_dict());
+  if (early_stopping_ && watched) stop = early_stopping_->step(*watched, model_->state_dict());
   if (ema_) ema_->restore();
-  if (schedule_->needs_metric()) schedule_->step(watched);
-  last_test_accuracy_ = test.accuracy();
+  if (schedule_->needs_metric() && watched) schedule_->step(*watched);
+  if (summary.test) last_test_accuracy_ = summary.test->accuracy();
+  if (summary.validation) last_validation_accuracy_ = summary.validation->accuracy();
 
-  const int64_t epoch = position_.epoch + 1;
+  const int64_t epoch = summary.epoch;
   nlohmann::json record = {{"type", "epoch"},
                            {"epoch", epoch},
                            {"step", position_.step},
@@ -316,53 +348,96 @@ bool Trainer::end_epoch(const Totals& train, double epoch_seconds, int64_t image
                            {"lr", optimizer_->lr()},
                            {"train_loss", train.mean_loss()},
                            {"train_accuracy", train.accuracy()},
-                           {"test_loss", test.mean_loss()},
-                           {"test_accuracy", test.accuracy()},
                            {"epoch_time", epoch_seconds},
                            {"images_per_second", double(images) / epoch_seconds}};
-  std::printf("epoch %ld/%ld: train loss %.4f acc %.2f%% | ", long(epoch), long(config_.epochs),
-              train.mean_loss(), train.accuracy());
-  if (validation) {
-    record["val_loss"] = validation->mean_loss();
-    record["val_accuracy"] = validation->accuracy();
-    std::printf("val loss %.4f acc %.2f%% | ", validation->mean_loss(), validation->accuracy());
+  std::string line = format_figures("epoch %ld/%ld: train loss %.4f acc %.2f%%", long(epoch),
+                                    long(config_.epochs), train.mean_loss(), train.accuracy());
+  if (summary.validation) {
+    record["val_loss"] = summary.validation->mean_loss();
+    record["val_accuracy"] = summary.validation->accuracy();
+    line += format_figures(" | val loss %.4f acc %.2f%%", summary.validation->mean_loss(),
+                           summary.validation->accuracy());
   }
-  std::printf("test loss %.4f acc %.2f%% | lr %.4g | %.1fs, %.0f img/s\n", test.mean_loss(),
-              test.accuracy(), optimizer_->lr(), epoch_seconds, double(images) / epoch_seconds);
-  std::fflush(stdout);
+  if (summary.test) {
+    record["test_loss"] = summary.test->mean_loss();
+    record["test_accuracy"] = summary.test->accuracy();
+    line += format_figures(" | test loss %.4f acc %.2f%%", summary.test->mean_loss(),
+                           summary.test->accuracy());
+  }
+  line += format_figures(" | lr %.4g | %.1fs, %.0f img/s", optimizer_->lr(), epoch_seconds,
+                         double(images) / epoch_seconds);
+  if (!hooks_.quiet) {
+    std::printf("%s\n", line.c_str());
+    std::fflush(stdout);
+  }
   log_.write(record);
 
   ++position_.epoch;
   position_.batch = 0;
   epoch_totals_ = {};
   save_checkpoint();
+  if (hooks_.after_epoch && hooks_.after_epoch(summary)) {
+    hook_stopped_ = true;
+    return true;
+  }
   return stop;
 }
 
 int Trainer::finish(const std::string& stopped) {
-  double accuracy = last_test_accuracy_;
+  result_.stopped = stopped;
+  result_.validation_accuracy = last_validation_accuracy_;
+  result_.test_accuracy = last_test_accuracy_;
   nlohmann::json record = {{"type", "end"},
                            {"stopped", stopped},
                            {"epoch", position_.epoch},
                            {"step", position_.step},
                            {"time", elapsed()}};
   if (early_stopping_ && early_stopping_->restore_best(model_->state_dict())) {
-    accuracy = evaluate(data_.test).accuracy();
+    if (data_.test) result_.test_accuracy = evaluate(data_.test).accuracy();
+    if (data_.validation) result_.validation_accuracy = evaluate(data_.validation).accuracy();
     record["best_epoch"] = early_stopping_->best_step();
-    std::printf("restored the weights of epoch %ld (best validation loss %.4f)\n",
-                long(early_stopping_->best_step()), *early_stopping_->best());
+    if (!hooks_.quiet)
+      std::printf("restored the weights of epoch %ld (best validation loss %.4f)\n",
+                  long(early_stopping_->best_step()), *early_stopping_->best());
   }
-  record["test_accuracy"] = accuracy;
-  record["weights_checksum"] = checksum(model_->state_dict());
+  result_.epochs = position_.epoch;
+  result_.steps = position_.step;
+  result_.seconds = elapsed();
+  result_.weights_checksum = checksum(model_->state_dict());
+  if (result_.validation_accuracy) record["val_accuracy"] = *result_.validation_accuracy;
+  if (result_.test_accuracy) record["test_accuracy"] = *result_.test_accuracy;
+  record["weights_checksum"] = result_.weights_checksum;
   log_.write(record);
-  std::printf("test accuracy: %.2f%%\n", accuracy);
+  if (!hooks_.quiet) {
+    if (result_.test_accuracy)
+      std::printf("test accuracy: %.2f%%\n", *result_.test_accuracy);
+    else
+      std::printf("validation accuracy: %.2f%%\n", *result_.validation_accuracy);
+  }
   return 0;
 }
 
+std::vector<int64_t> Trainer::predictions(const std::shared_ptr<const data::Dataset>& dataset) {
+  const bool was_training = model_->is_training();
+  model_->eval();
+  NoGradGuard no_grad;
+  data::DataLoader loader(dataset, {.batch_size = 500, .num_workers = config_.workers});
+  std::vector<int64_t> out;
+  out.reserve(size_t(dataset->size()));
+  for (const data::Batch& batch : loader) {
+    const Tensor labels =
+        contiguous(to(argmax(predict(normalized(batch.inputs)), 1), Device::cpu()));
+    const int64_t* p = labels.data<int64_t>();
+    out.insert(out.end(), p, p + labels.numel());
+  }
+  if (was_training) model_->train();
+  return out;
+}
+
 int Trainer::run() {
-  std::cout << data_.summary << "\n";
+  if (!hooks_.quiet) std::cout << data_.summary << "\n";
   if (config_.eval_only) return evaluate_only();
-  std::cout << describe_run() << "\n";
+  if (!hooks_.quiet) std::cout << describe_run() << "\n";
   start_ = std::chrono::steady_clock::now();
   while (position_.epoch < config_.epochs) {
     const auto epoch_start = std::chrono::steady_clock::now();
@@ -372,12 +447,19 @@ int Trainer::run() {
                   {"stopped", "diverged"},
                   {"step", position_.step + 1},
                   {"time", elapsed()}});
+      result_ = {.stopped = "diverged",
+                 .epochs = position_.epoch,
+                 .steps = position_.step,
+                 .seconds = elapsed()};
       return kExitDiverged;
     }
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - epoch_start).count();
     if (end_epoch(epoch_totals_, seconds, epoch_totals_.seen - seen_before)) {
-      std::printf("early stopping: no better loss for %ld epochs\n", long(config_.early_stopping));
+      if (hook_stopped_) return finish("hook");
+      if (!hooks_.quiet)
+        std::printf("early stopping: no better loss for %ld epochs\n",
+                    long(config_.early_stopping));
       return finish("early_stopping");
     }
   }

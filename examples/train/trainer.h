@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -25,6 +26,35 @@ struct Totals {
   void add(const Tensor& logits, const Tensor& targets, double mean_loss);
 };
 
+// One finished epoch, as a program that embeds the trainer sees it. The test set is evaluated only
+// when the run has one: a tuning run holds out a validation split and no test set.
+struct EpochSummary {
+  int64_t epoch = 0;  // counting from 1
+  Totals train{};
+  std::optional<Totals> validation{}, test{};
+  double seconds = 0;  // the epoch's training time
+};
+
+// How a program that embeds the trainer (examples/hpo_cifar10) hears of a run and cuts it short.
+struct RunHooks {
+  bool quiet = false;  // no progress bar and no summary lines
+  // The test set is evaluated after the last epoch only: a final model's one test, with no
+  // figure along the way to tempt a choice.
+  bool test_at_end_only = false;
+  // After each epoch's evaluations; returning true ends the run there (a pruned trial).
+  std::function<bool(const EpochSummary&)> after_epoch{};
+};
+
+// How a run ended and its final figures.
+struct RunResult {
+  std::string stopped{};  // completed, early_stopping, hook, diverged
+  int64_t epochs = 0;
+  int64_t steps = 0;
+  double seconds = 0;
+  std::optional<double> validation_accuracy{}, test_accuracy{};  // of the final weights
+  std::string weights_checksum{};  // FNV-1a of the final weights: equal runs, equal digests
+};
+
 // The exit codes besides 0: a command-line or setup error, and a run that diverged.
 inline constexpr int kExitUsage = 2;
 inline constexpr int kExitDiverged = 3;
@@ -32,9 +62,20 @@ inline constexpr int kExitDiverged = 3;
 class Trainer {
  public:
   // `config_record`: the flags as config_json gives them, logged first and checked on resume.
-  Trainer(const TrainConfig& config, nlohmann::json config_record);
+  Trainer(const TrainConfig& config, nlohmann::json config_record, RunHooks hooks = {});
+  // With data already loaded (load_training_data), for programs that run many trainings on it.
+  Trainer(const TrainConfig& config, nlohmann::json config_record, TrainingData data,
+          RunHooks hooks = {});
   // Trains for the configured epochs (or evaluates, with --eval-only); returns the exit code.
   int run();
+  const RunResult& result() const { return result_; }
+  nn::Module& model() { return *model_; }
+  // The predicted class of each of the dataset's examples, in order, by the current weights.
+  std::vector<int64_t> predictions(const std::shared_ptr<const data::Dataset>& dataset);
+  const TrainingData& data() const { return data_; }
+  // Loads the weights a checkpoint reports its accuracy with: the best epoch's under early
+  // stopping, else the averages under --ema, else the last ones. Returns which they were.
+  std::string load_reported_weights(const std::string& path);
 
  private:
   struct Position {
@@ -68,6 +109,8 @@ class Trainer {
 
   TrainConfig config_;
   nlohmann::json config_record_;
+  RunHooks hooks_;
+  RunResult result_;
   Device device_;
   TrainingData data_;
   Tensor mean_, inverse_std_;  // [1, C, 1, 1] on the device
@@ -81,7 +124,8 @@ class Trainer {
   Position position_;
   Totals epoch_totals_;  // of the epoch under way, carried across a resume
   int64_t steps_per_epoch_ = 0;
-  double last_test_accuracy_ = 0;
+  std::optional<double> last_test_accuracy_, last_validation_accuracy_;
+  bool hook_stopped_ = false;  // the after_epoch hook ended the run
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
 };
 

@@ -1,6 +1,7 @@
 // SmallCNN.
 #include "nn/models/cnn.h"
 
+#include "core/error.h"
 #include "nn/activation.h"
 #include "nn/conv.h"
 #include "nn/dropout.h"
@@ -11,14 +12,23 @@ namespace nabla::nn::models {
 
 SmallCNN::SmallCNN(const ModelOptions& options) : Sequential("SmallCNN") {
   int64_t channels = options.in_channels, size = options.image_size;
+  NABLA_CHECK(options.depth >= 0, ValueError, "SmallCNN: depth must be 0 or more, got ",
+              options.depth);
+  const int64_t convs_per_stage = options.depth > 0 ? options.depth : 1;
   // x: [N, C, S, S] -> [N, 32w, S/2, S/2] -> [N, 64w, S/4, S/4] -> [N, 128w, S/8, S/8]
   int64_t stage_number = 0;
   for (int64_t base : {32, 64, 128}) {
     int64_t out = scaled_width(base, options.width);
     std::string stage = std::to_string(++stage_number);
-    push_back("conv" + stage,
-              std::make_shared<Conv2d>(channels, out, 3, Conv2dOptions{.padding = 1}));
-    push_back("act" + stage, make_activation(options.activation));
+    // A stage's first convolution keeps the one-conv model's names: conv1, act1; later ones are
+    // conv1_2, act1_2, ...
+    for (int64_t i = 1; i <= convs_per_stage; ++i) {
+      const std::string suffix = i == 1 ? stage : stage + "_" + std::to_string(i);
+      push_back("conv" + suffix,
+                std::make_shared<Conv2d>(channels, out, 3, Conv2dOptions{.padding = 1}));
+      push_back("act" + suffix, make_activation(options.activation));
+      channels = out;
+    }
     push_back("pool" + stage, std::make_shared<MaxPool2d>(2));
     channels = out;
     size /= 2;

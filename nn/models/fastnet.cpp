@@ -6,6 +6,7 @@
 #include "autograd/ops/linalg.h"
 #include "autograd/ops/reduce.h"
 #include "autograd/ops/views.h"
+#include "core/error.h"
 #include "core/ops.h"
 #include "nn/activation.h"
 #include "nn/conv.h"
@@ -32,6 +33,8 @@ std::shared_ptr<Sequential> block(int64_t in, int64_t out, const std::string& ac
 }  // namespace
 
 FastNet::FastNet(const ModelOptions& options) : Module("FastNet") {
+  NABLA_CHECK(options.depth == 0, ValueError, "FastNet: its depth is fixed; got depth ",
+              options.depth);
   const int64_t w0 = scaled_width(32, options.width), w1 = scaled_width(64, options.width);
   const int64_t w2 = scaled_width(256, options.width), w3 = scaled_width(256, options.width);
   const std::string act = options.activation == "relu" ? "gelu" : options.activation;

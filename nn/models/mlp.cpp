@@ -30,11 +30,14 @@ MLP::MLP(const std::vector<int64_t>& sizes, const std::string& activation, doubl
 }
 
 std::shared_ptr<Module> mlp(const ModelOptions& options) {
-  int64_t inputs = options.in_channels * options.image_size * options.image_size;
-  return std::make_shared<MLP>(
-      std::vector<int64_t>{inputs, scaled_width(512, options.width),
-                           scaled_width(256, options.width), options.num_classes},
-      options.activation, options.dropout);
+  NABLA_CHECK(options.depth >= 0, ValueError, "mlp: depth must be 0 or more, got ", options.depth);
+  // Hidden layers of 512 and 256 units; a deeper MLP repeats the last.
+  std::vector<int64_t> sizes = {options.in_channels * options.image_size * options.image_size};
+  const int64_t hidden = options.depth > 0 ? options.depth : 2;
+  for (int64_t i = 0; i < hidden; ++i)
+    sizes.push_back(scaled_width(i == 0 ? 512 : 256, options.width));
+  sizes.push_back(options.num_classes);
+  return std::make_shared<MLP>(sizes, options.activation, options.dropout);
 }
 
 }  // namespace nabla::nn::models

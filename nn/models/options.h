@@ -1,5 +1,5 @@
-// What every model constructor takes: the data's shape, the number of classes, and a width
-// multiplier for scaling a model up or down.
+// What every model constructor takes: the data's shape, the number of classes, and width and depth
+// settings for scaling a model up or down.
 #pragma once
 
 #include <cstdint>
@@ -14,6 +14,9 @@ struct ModelOptions {
   double width = 1.0;       // multiplies every hidden width (channels, units)
   std::string activation = "relu";
   double dropout = 0.0;
+  // 0: the model's own depth. Otherwise the layers of each stage (SmallCNN: convolutions; ResNets:
+  // residual blocks) or, for the MLP, its hidden layers. FastNet has no depth setting.
+  int64_t depth = 0;
 };
 
 // round(base * width), at least 1.

@@ -98,12 +98,25 @@ Tensor ResNet::forward(const Tensor& x) {
   return (*fc_)(flatten(adaptive_avg_pool2d(y, 1, 1), 1));
 }
 
+namespace {
+
+// `blocks` per stage, unless options.depth asks for another number.
+std::vector<int64_t> blocks_per_stage(const ModelOptions& options, int64_t blocks, int64_t stages) {
+  NABLA_CHECK(options.depth >= 0, ValueError, "ResNet: depth must be 0 or more, got ",
+              options.depth);
+  return std::vector<int64_t>(size_t(stages), options.depth > 0 ? options.depth : blocks);
+}
+
+}  // namespace
+
 std::shared_ptr<ResNet> resnet20(const ModelOptions& options, Shortcut shortcut) {
-  return std::make_shared<ResNet>(ResNetConfig{{3, 3, 3}, {16, 32, 64}, shortcut}, options);
+  return std::make_shared<ResNet>(
+      ResNetConfig{blocks_per_stage(options, 3, 3), {16, 32, 64}, shortcut}, options);
 }
 
 std::shared_ptr<ResNet> resnet18(const ModelOptions& options) {
-  return std::make_shared<ResNet>(ResNetConfig{{2, 2, 2, 2}, {64, 128, 256, 512}}, options);
+  return std::make_shared<ResNet>(
+      ResNetConfig{blocks_per_stage(options, 2, 4), {64, 128, 256, 512}}, options);
 }
 
 }  // namespace nabla::nn::models

@@ -1,6 +1,7 @@
 // The models: parameter counts against the published architectures, output shapes for CIFAR
 // and Fashion-MNIST inputs, a backward pass reaching every parameter, and the registry.
 #include <doctest/doctest.h>
+#include <algorithm>
 
 #include "autograd/engine.h"
 #include "autograd/ops.h"
@@ -35,6 +36,25 @@ TEST_CASE("parameter counts") {
   CHECK(fastnet < 2'000'000);
   // Width scales every hidden layer.
   CHECK(models::create("resnet20", {.width = 2})->num_parameters() > 4 * 272'474 * 0.9);
+}
+
+TEST_CASE("depth sets the layers of each stage") {
+  // Two convolutions a stage: 896 + 9,248 + 18,496 + 36,928 + 73,856 + 147,584 + the
+  // classifier's 20,490.
+  auto cnn = models::create("cnn", {.depth = 2});
+  CHECK(cnn->num_parameters() == 307'498);
+  const nn::NamedTensors parameters = cnn->named_parameters();
+  CHECK(std::count_if(parameters.begin(), parameters.end(),
+                      [](const auto& entry) { return entry.first == "conv2_2.weight"; }) == 1);
+  // Five blocks a stage is ResNet-32: 464,154 parameters with the paper's zero-padding shortcut.
+  CHECK(models::resnet20({.depth = 5}, models::Shortcut::zero_pad)->num_parameters() == 464'154);
+  // Three hidden layers: 784-512-256-256-10.
+  CHECK(models::create("mlp", {.in_channels = 1, .image_size = 28, .depth = 3})->num_parameters() ==
+        601'610);
+  CHECK(models::create("cnn", {.depth = 0})->num_parameters() == 113'738);
+  CHECK_THROWS_WITH_AS(models::create("fastnet", {.depth = 2}),
+                       doctest::Contains("FastNet: its depth is fixed"), ValueError);
+  CHECK_THROWS_AS(models::create("cnn", {.depth = -1}), ValueError);
 }
 
 TEST_CASE(

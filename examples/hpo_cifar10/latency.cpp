@@ -1,0 +1,30 @@
+#include "latency.h"
+
+#include <algorithm>
+#include <chrono>
+#include <vector>
+
+namespace nabla::hpo_cifar10 {
+
+double inference_latency_ms(nn::Module& model, const Shape& input_shape, Device device,
+                            int repeats) {
+  constexpr int kUntimed = 3;
+  const bool was_training = model.is_training();
+  model.eval();
+  NoGradGuard no_grad;
+  const Tensor input = zeros(input_shape, {.device = device});
+  std::vector<double> times;
+  for (int i = 0; i < kUntimed + repeats; ++i) {
+    const auto start = std::chrono::steady_clock::now();
+    // The result's first element is read back so that an asynchronous device has finished.
+    (void)contiguous(to(model(input), Device::cpu())).raw_data();
+    const double ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    if (i >= kUntimed) times.push_back(ms);
+  }
+  if (was_training) model.train();
+  std::nth_element(times.begin(), times.begin() + times.size() / 2, times.end());
+  return times[times.size() / 2];
+}
+
+}  // namespace nabla::hpo_cifar10
