@@ -8,7 +8,8 @@ per training run: method, seed, validation accuracy, the study's epochs so far).
     compare.png   best validation accuracy found against training epochs spent, the median over
                   seeds of each method, with the range of the seeds shaded
     compare.md    the same at a quarter, half and all of the budget, per method, and each seed's
-                  final best
+                  final best; with --threshold ACC (a number, or a method: the median of its
+                  seeds' final bests), also the epochs each seed took to reach ACC
 """
 
 import argparse
@@ -79,7 +80,38 @@ def plot(studies, out):
     print(path)
 
 
-def table(studies, out):
+def epochs_to_reach(points, threshold):
+    """The study's epochs when a run first reached `threshold` (None if none did)."""
+    for spent, accuracy in points:
+        if accuracy >= threshold:
+            return spent
+    return None
+
+
+def threshold_table(studies, threshold):
+    lines = [f"Training epochs until a run reached {threshold:.2f}% (– : never):", "",
+             "| method | per seed | reached by |", "|---|---|---:|"]
+    for method, seeds in sorted(studies.items()):
+        reached = [epochs_to_reach(points, threshold) for _, points in sorted(seeds.items())]
+        cells = ", ".join("–" if r is None else f"{r:.0f}" for r in reached)
+        hits = sum(r is not None for r in reached)
+        lines.append(f"| {method} | {cells} | {hits}/{len(reached)} |")
+    return "\n".join(lines) + "\n"
+
+
+def resolve_threshold(studies, threshold):
+    if threshold is None:
+        return None
+    if threshold in studies:
+        budget = budget_of(studies)
+        return statistics.median(best_at(points, budget) for points in studies[threshold].values())
+    try:
+        return float(threshold)
+    except ValueError:
+        sys.exit(f"plot_hpo_compare.py: --threshold {threshold} is neither a number nor a method")
+
+
+def table(studies, out, threshold):
     budget = budget_of(studies)
     marks = [budget / 4, budget / 2, budget]
     lines = ["| method | seeds | " + " | ".join(f"at {m:.0f} epochs" for m in marks) +
@@ -94,6 +126,8 @@ def table(studies, out):
         lines.append(f"| {method} | {len(seeds)} | " + " | ".join(cells) + f" | {finals} |")
     text = ("Best validation accuracy (%) found within a share of the budget, median over "
             "seeds:\n\n" + "\n".join(lines) + "\n")
+    if threshold is not None:
+        text += "\n" + threshold_table(studies, threshold)
     path = os.path.join(out, "compare.md")
     with open(path, "w", encoding="utf-8") as f:
         f.write(text)
@@ -105,11 +139,13 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("runs")
     parser.add_argument("--out", required=True)
+    parser.add_argument("--threshold", help="a validation accuracy, or a method whose seeds' median "
+                        "final best it is, to time each seed to")
     args = parser.parse_args()
     os.makedirs(args.out, exist_ok=True)
     studies = load(args.runs)
     plot(studies, args.out)
-    table(studies, args.out)
+    table(studies, args.out, resolve_threshold(studies, args.threshold))
 
 
 if __name__ == "__main__":

@@ -31,7 +31,8 @@ struct Flags {
   uint64_t split_seed = 0;
   std::string out;
   bool retrain = false;
-  int64_t retrain_epochs = 0;  // 0: --epochs
+  int64_t retrain_epochs = 0;   // 0: --epochs
+  int64_t retrain_images = -1;  // -1: --train-images; 0: all
   int64_t rerun = -1;
 };
 
@@ -72,7 +73,9 @@ void add_flags(CLI::App& app, Flags& f) {
                  "random, tpe, gp, cmaes, asha, hyperband, bohb; nsga2 or tpe with several "
                  "objectives");
   app.add_option("--epochs", f.tuning.epochs, "the longest training run, in epochs");
-  app.add_option("--budget", f.tuning.budget, "the training epochs the study may spend in all");
+  app.add_option("--budget", f.tuning.budget,
+                 "the training epochs the study may spend in all (0: none, to --retrain the best "
+                 "of a finished study)");
   app.add_option("--eta", f.tuning.eta, "successive halving's reduction factor");
   app.add_option("--seed", f.tuning.seed, "the sampler's and the training runs' seed");
   app.add_option("--threads", b.threads, "compute threads (0: every core)");
@@ -90,6 +93,8 @@ void add_flags(CLI::App& app, Flags& f) {
                "retrain the best configuration and the default one on the whole training set and "
                "test each once");
   app.add_option("--retrain-epochs", f.retrain_epochs, "epochs of those runs (0: --epochs)");
+  app.add_option("--retrain-images", f.retrain_images,
+                 "the training images of those runs (default: --train-images; 0: all)");
   app.add_option("--rerun", f.rerun,
                  "rerun trial N of the --storage study from its record and check that it "
                  "reproduces");
@@ -125,10 +130,13 @@ hpo_cifar10::TuningTask tuning_task(const Flags& f) {
   return {.base = base_config(f), .data = std::move(data), .code_version = code_version()};
 }
 
-// A run on the whole training set that is tested once, at its end.
-double test_accuracy(train::TrainConfig config, int64_t epochs, const std::string& label) {
+// A run on the whole training set (the validation split included) that is tested once, at its
+// end.
+double test_accuracy(train::TrainConfig config, int64_t epochs, int64_t images,
+                     const std::string& label) {
   config.validation = 0;
   config.epochs = epochs;
+  config.train_images = images;
   train::Trainer trainer(config, train::config_record(config),
                          {.quiet = true, .test_at_end_only = true});
   trainer.run();
@@ -191,7 +199,9 @@ int run(Flags& f) {
             << " training and " << objective.task().data.validation->size() << " validation images"
             << std::endl;
   hpo_cifar10::TuningResult result = hpo_cifar10::tune(objective, f.tuning);
-  const hpo_cifar10::RunLabel label{f.tuning.method, f.tuning.seed};
+  const std::string method =
+      f.tuning.warm_start_study.empty() ? f.tuning.method : f.tuning.method + "+warm";
+  const hpo_cifar10::RunLabel label{method, f.tuning.seed};
   const std::string summary =
       hpo_cifar10::summary_markdown(result.study, label, result.epochs_spent);
   std::cout << summary;
@@ -206,8 +216,9 @@ int run(Flags& f) {
     const int64_t epochs = f.retrain_epochs > 0 ? f.retrain_epochs : f.tuning.epochs;
     const train::TrainConfig best =
         train::config_from_json(result.study.best_trial()->user_attrs.at("config"));
-    const double tuned = test_accuracy(best, epochs, "tuned configuration");
-    const double hand_set = test_accuracy(base_config(f), epochs, "default configuration");
+    const int64_t images = f.retrain_images >= 0 ? f.retrain_images : f.base.train_images;
+    const double tuned = test_accuracy(best, epochs, images, "tuned configuration");
+    const double hand_set = test_accuracy(base_config(f), epochs, images, "default configuration");
     std::printf("tuned - default: %+.2f points\n", tuned - hand_set);
   }
   return 0;

@@ -64,6 +64,7 @@ TuningResult tune(TrainingObjective& objective, const TuningOptions& o) {
   hpo::Study study = hpo::create_study(study_options);
   if (!prior.empty() && o.method != "tpe") hpo::enqueue_best(study, prior, 3);
 
+  if (o.budget == 0) return {.study = std::move(study), .epochs_spent = 0};
   const double spent_before = objective.epochs_trained();
   auto spent = [&] { return objective.epochs_trained() - spent_before; };
   if (is_scheduler(o.method)) {

@@ -33,7 +33,8 @@ struct TuningResult {
   double epochs_spent = 0;
 };
 
-// Runs `options.method` until it has spent the budget (a run under way is finished).
+// Runs `options.method` until it has spent the budget (a run under way is finished); with a
+// budget of 0, only opens the study.
 TuningResult tune(TrainingObjective& objective, const TuningOptions& options);
 
 }  // namespace nabla::hpo_cifar10
