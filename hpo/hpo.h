@@ -1,4 +1,4 @@
-// nabla::hpo's public API: studies, trials, samplers, pruners and storages.
+// nabla::hpo's public API: studies, trials, samplers, pruners, storages and significance tests.
 #pragma once
 
 #include "hpo/distribution.h"
@@ -30,6 +30,7 @@
 #include "hpo/schedulers/hyperband.h"
 #include "hpo/schedulers/successive_halving.h"
 #include "hpo/search_space.h"
+#include "hpo/significance.h"
 #include "hpo/space_file.h"
 #include "hpo/sqlite_storage.h"
 #include "hpo/storage.h"
