@@ -59,7 +59,7 @@ void add_flags(CLI::App& app, Flags& f) {
   train::TrainConfig& b = f.base;
   b.validation = 0.25;
   app.add_flag("--quick", f.quick,
-               "the quick task: 2,000 CIFAR-10 training images, the small CNN, runs of up to 9 "
+               "the quick task: 2,000 CIFAR-10 training images, the small CNN, runs of up to 3 "
                "epochs, 81 epochs in all");
   app.add_option("--dataset", b.dataset, "cifar10, cifar100, fashion-mnist or imagefolder");
   app.add_option("--data", b.data_dir, "dataset folder (else $NABLA_DATA, ./data, ../shared/data)");
@@ -77,6 +77,7 @@ void add_flags(CLI::App& app, Flags& f) {
                  "the training epochs the study may spend in all (0: none, to --retrain the best "
                  "of a finished study)");
   app.add_option("--eta", f.tuning.eta, "successive halving's reduction factor");
+  app.add_option("--population", f.tuning.population, "NSGA-II's population per generation");
   app.add_option("--seed", f.tuning.seed, "the sampler's and the training runs' seed");
   app.add_option("--threads", b.threads, "compute threads (0: every core)");
   app.add_option("--storage", f.tuning.storage,
@@ -106,7 +107,7 @@ void apply_quick(const CLI::App& app, Flags& f) {
     if (app.count(flag) == 0) value = quick_value;
   };
   unless_given("--train-images", f.base.train_images, int64_t{2000});
-  unless_given("--epochs", f.tuning.epochs, int64_t{9});
+  unless_given("--epochs", f.tuning.epochs, int64_t{3});
   unless_given("--budget", f.tuning.budget, 81.0);
   unless_given("--threads", f.base.threads, 2);
 }

@@ -37,7 +37,9 @@ std::shared_ptr<hpo::Sampler> make_sampler(const TuningOptions& o,
     tpe.prior_trials.trials = prior;
     return std::make_shared<hpo::TpeSampler>(tpe, o.seed);
   }
-  return hpo::make_sampler(name, nlohmann::json::object(), o.seed);
+  nlohmann::json options = nlohmann::json::object();
+  if (name == "nsga2") options["population_size"] = o.population;
+  return hpo::make_sampler(name, options, o.seed);
 }
 
 }  // namespace

@@ -16,9 +16,10 @@ struct TuningOptions {
   // halving's pruner; hyperband, bohb: their schedulers, with budgets of 1 to `epochs` epochs.
   // nsga2 (and tpe) also serve several objectives.
   std::string method = "tpe";
-  int64_t epochs = 9;  // the longest run, in epochs
-  double budget = 81;  // the training epochs the study may spend, in all
-  int64_t eta = 3;     // successive halving's reduction factor
+  int64_t epochs = 9;      // the longest run, in epochs
+  double budget = 81;      // the training epochs the study may spend, in all
+  int64_t eta = 3;         // successive halving's reduction factor
+  int64_t population = 8;  // NSGA-II's population: a few generations fit a small budget
   uint64_t seed = 0;
   std::string storage{};  // a URL (sqlite:///study.db); empty: in memory
   std::string study_name{};
