@@ -29,4 +29,4 @@ for seed in ${seeds//,/ }; do
     "$program" --quick --method "$method" --seed "$seed" --out "$run" "${@:3}" | tail -n 4
   done
 done
-python3 "$here/../tools/plot_hpo_compare.py" "$out" --out "$out"
+"${PYTHON:-/usr/bin/python3}" "$here/../tools/plot_hpo_compare.py" "$out" --out "$out"

@@ -45,4 +45,4 @@ done
 # Only the target studies: the source is another task.
 mkdir -p "$out/compared"
 for run in "$out"/tpe-seed-* "$out"/tpe+warm-seed-*; do ln -sfn "$(cd "$run" && pwd)" "$out/compared/"; done
-python3 "$here/../tools/plot_hpo_compare.py" "$out/compared" --out "$out" --threshold tpe
+"${PYTHON:-/usr/bin/python3}" "$here/../tools/plot_hpo_compare.py" "$out/compared" --out "$out" --threshold tpe

@@ -9,7 +9,8 @@ Writes into the --out folder:
                     (log-scaled ones in log space, choices by index), coloured by its value
     importance.png  how much of the value's variance each parameter explains alone (see
                     main_effect_share), a quick first-order reading, not a full fANOVA
-    pareto.png      for two objectives: every complete trial and the Pareto front
+    pareto.png      for several objectives: every complete trial and the Pareto front (the
+                    first objective against each other one)
 """
 
 import argparse
@@ -165,20 +166,32 @@ def pareto_front(points, directions):
     return [p for p in points if not any(dominates(q, p) for q in points)]
 
 
-def plot_pareto(study, out):
-    if len(study["directions"]) != 2:
+def plot_pareto(study, out, names):
+    directions = study["directions"]
+    if len(directions) < 2:
         return
     points = [t["values"] for t in complete(study)]
     if not points:
         return
-    front = sorted(pareto_front(points, study["directions"]))
-    figure, ax = plt.subplots(figsize=(6, 4.5))
-    ax.scatter([p[0] for p in points], [p[1] for p in points], s=12, color="C0", label="trial")
-    ax.plot([p[0] for p in front], [p[1] for p in front], "o-", color="C3", label="Pareto front")
-    ax.set_xlabel(f"objective 0 ({study['directions'][0]})")
-    ax.set_ylabel(f"objective 1 ({study['directions'][1]})")
-    ax.legend()
-    ax.set_title(f"{study['study']}: Pareto front")
+    front = sorted(pareto_front(points, directions))
+    label = [f"{names[i] if i < len(names) else f'objective {i}'} ({d})"
+             for i, d in enumerate(directions)]
+    # With three or more objectives, the first against each other; the front is the one in all
+    # of them, so its points need not form a line in any one panel.
+    panels = len(directions) - 1
+    figure, axes = plt.subplots(1, panels, figsize=(6 * panels, 4.5), squeeze=False)
+    for k, ax in enumerate(axes[0], start=1):
+        ax.scatter([p[0] for p in points], [p[k] for p in points], s=12, color="C0", label="trial")
+        if len(directions) == 2:
+            ax.plot([p[0] for p in front], [p[1] for p in front], "o-", color="C3",
+                    label="Pareto front")
+        else:
+            ax.scatter([p[0] for p in front], [p[k] for p in front], s=30, color="C3",
+                       label="Pareto front")
+        ax.set_xlabel(label[0])
+        ax.set_ylabel(label[k])
+        ax.legend()
+    figure.suptitle(f"{study['study']}: Pareto front")
     save(figure, out, "pareto.png")
 
 
@@ -187,6 +200,8 @@ def main():
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("export", help="a study exported by nabla-hpo export --format json")
     parser.add_argument("--out", default="hpo-plots", help="folder for the PNGs")
+    parser.add_argument("--names", default="",
+                        help="the objectives' names for the axes, comma-separated")
     args = parser.parse_args()
     try:
         study = load(args.export)
@@ -198,7 +213,7 @@ def main():
     plot_history(study, args.out)
     plot_parallel(study, args.out)
     plot_importance(study, args.out)
-    plot_pareto(study, args.out)
+    plot_pareto(study, args.out, [n for n in args.names.split(",") if n])
 
 
 if __name__ == "__main__":
