@@ -1,0 +1,106 @@
+// The int8 kernels this CPU runs, and the choice among them.
+#include "quant/int8_dispatch.h"
+
+#include <ostream>
+
+#include "core/cpu/isa.h"
+#include "core/error.h"
+#include "quant/kernels/int8_kernels.h"
+
+namespace nabla::quant {
+
+namespace {
+
+// AVX-VNNI comes with AVX2-class CPUs (Alder Lake, Zen 5), so the avx2 cap keeps it; AVX-512 VNNI
+// also needs BW and VL for the byte stores of the output step.
+bool cpu_runs(Int8Kernel kernel) {
+  switch (kernel) {
+    case Int8Kernel::automatic:
+    case Int8Kernel::scalar:
+      return true;
+    case Int8Kernel::avx2_u7:
+    case Int8Kernel::avx2:
+      return cpu::has_avx2_fma();
+    case Int8Kernel::avx_vnni:
+      return cpu::has_avx2_fma() && __builtin_cpu_supports("avxvnni");
+    case Int8Kernel::avx512_vnni:
+      return cpu::has_avx512() && __builtin_cpu_supports("avx512vnni") &&
+             __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl");
+  }
+  return false;
+}
+
+}  // namespace
+
+const char* name(Int8Kernel kernel) {
+  switch (kernel) {
+    case Int8Kernel::automatic:
+      return "automatic";
+    case Int8Kernel::scalar:
+      return "scalar";
+    case Int8Kernel::avx2_u7:
+      return "avx2_u7";
+    case Int8Kernel::avx2:
+      return "avx2";
+    case Int8Kernel::avx_vnni:
+      return "avx_vnni";
+    case Int8Kernel::avx512_vnni:
+      return "avx512_vnni";
+  }
+  return "unknown";
+}
+
+std::ostream& operator<<(std::ostream& os, Int8Kernel kernel) { return os << name(kernel); }
+
+bool int8_kernel_available(Int8Kernel kernel) {
+  static const bool available[] = {
+      cpu_runs(Int8Kernel::automatic), cpu_runs(Int8Kernel::scalar),
+      cpu_runs(Int8Kernel::avx2_u7),   cpu_runs(Int8Kernel::avx2),
+      cpu_runs(Int8Kernel::avx_vnni),  cpu_runs(Int8Kernel::avx512_vnni)};
+  const auto index = static_cast<size_t>(kernel);
+  return index < std::size(available) && available[index];
+}
+
+std::vector<Int8Kernel> available_int8_kernels() {
+  std::vector<Int8Kernel> kernels;
+  for (Int8Kernel k : {Int8Kernel::scalar, Int8Kernel::avx2_u7, Int8Kernel::avx2,
+                       Int8Kernel::avx_vnni, Int8Kernel::avx512_vnni})
+    if (int8_kernel_available(k)) kernels.push_back(k);
+  return kernels;
+}
+
+Int8Kernel choose_int8_kernel(Int8Kernel requested, const char* op) {
+  if (requested != Int8Kernel::automatic) {
+    NABLA_CHECK(int8_kernel_available(requested), DeviceError, op, ": the int8 kernel ", requested,
+                " does not run on this CPU (or NABLA_CPU_CAPABILITY rules it out)");
+    return requested;
+  }
+  for (Int8Kernel k : {Int8Kernel::avx512_vnni, Int8Kernel::avx_vnni, Int8Kernel::avx2_u7})
+    if (int8_kernel_available(k)) return k;
+  return Int8Kernel::scalar;
+}
+
+namespace kernels {
+
+KernelFn kernel_entry(Int8Kernel kernel) {
+  switch (kernel) {
+    case Int8Kernel::avx2_u7:
+      return gemm_avx2_u7;
+    case Int8Kernel::avx2:
+      return gemm_avx2_exact;
+    case Int8Kernel::avx_vnni:
+      return gemm_avx_vnni;
+    case Int8Kernel::avx512_vnni:
+      return gemm_avx512_vnni;
+    default:
+      return gemm_scalar;
+  }
+}
+
+Format kernel_format(Int8Kernel kernel) {
+  return kernel == Int8Kernel::avx2 ? Format::pairs : Format::quads;
+}
+
+}  // namespace kernels
+
+}  // namespace nabla::quant

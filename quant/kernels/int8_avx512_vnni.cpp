@@ -1,0 +1,139 @@
+// The AVX-512 VNNI int8 kernel: vpdpbusd on 512-bit vectors sums four u8 * s8 products into each
+// of 16 int32 lanes, exactly, for any 8-bit activations. One panel (Note [int8 layouts]) is one
+// vector per group; the register tile is 8 rows by two panels, 16 accumulators of the 32
+// registers, so that each broadcast feeds two multiply-adds and each panel load eight.
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+
+#include "quant/kernels/int8_epilogue.h"
+#include "quant/kernels/int8_kernels.h"
+
+// Everything below is compiled for AVX-512 (F, BW, VL) with VNNI; the headers above stay portable.
+#pragma GCC push_options
+#pragma GCC target("avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")
+// GCC 12.2's AVX-512 intrinsics start from a self-initialized "undefined" vector, which its
+// -Wmaybe-uninitialized reports wherever they are inlined into a function of a wider target
+// (GCC bug 105593, fixed in 12.3).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
+namespace nabla::quant::kernels {
+
+namespace {
+
+constexpr int64_t kTileRows = 8;
+constexpr int64_t kRowBlockBytes = 128 * 1024;  // broadcast rows kept in L2
+
+template <bool kRowsUnsigned, int kPanels>
+inline void tile_accumulate(const uint8_t* const* rows, const uint8_t* panel, int64_t panel_stride,
+                            int64_t groups, __m512i acc[kTileRows][2]) {
+#pragma GCC unroll 8
+  for (int64_t r = 0; r < kTileRows; ++r)
+#pragma GCC unroll 2
+    for (int j = 0; j < kPanels; ++j) acc[r][j] = _mm512_setzero_si512();
+  for (int64_t g = 0; g < groups; ++g) {
+    __m512i v[kPanels];
+#pragma GCC unroll 2
+    for (int j = 0; j < kPanels; ++j) v[j] = _mm512_loadu_si512(panel + j * panel_stride + 64 * g);
+#pragma GCC unroll 8
+    for (int64_t r = 0; r < kTileRows; ++r) {
+      const __m512i b = _mm512_set1_epi32(static_cast<int32_t>(load_group(rows[r] + 4 * g)));
+#pragma GCC unroll 2
+      for (int j = 0; j < kPanels; ++j) {
+        acc[r][j] = kRowsUnsigned ? _mm512_dpbusd_epi32(acc[r][j], b, v[j])
+                                  : _mm512_dpbusd_epi32(acc[r][j], v[j], b);
+      }
+    }
+  }
+}
+
+// Epilogue (int8_kernels.h) for one row's 16 lanes of one panel, of which `lanes` are stored.
+inline void store_row(const Epilogue& e, int64_t r, int64_t l0, int64_t lanes, __m512i c) {
+  const __mmask16 mask =
+      lanes >= kLanes ? __mmask16(0xFFFF) : __mmask16((uint32_t{1} << lanes) - 1);
+  const int64_t at = r * e.ld + l0;
+  __m512 m = _mm512_setzero_ps(), o = m;
+  if (e.channels_on_rows) {
+    c = _mm512_sub_epi32(c, _mm512_set1_epi32(e.correction[r]));
+    if (e.kind != Epilogue::Kind::int32) {
+      m = _mm512_set1_ps(e.multiplier[r]);
+      o = _mm512_set1_ps(e.offset[r]);
+    }
+  } else {
+    c = _mm512_sub_epi32(c, _mm512_loadu_si512(e.correction + l0));
+    if (e.kind != Epilogue::Kind::int32) {
+      m = _mm512_loadu_ps(e.multiplier + l0);
+      o = _mm512_loadu_ps(e.offset + l0);
+    }
+  }
+  switch (e.kind) {
+    case Epilogue::Kind::int32:
+      _mm512_mask_storeu_epi32(static_cast<int32_t*>(e.out) + at, mask, c);
+      return;
+    case Epilogue::Kind::float32: {
+      __m512 v = _mm512_fmadd_ps(_mm512_cvtepi32_ps(c), m, o);
+      if (e.relu) v = _mm512_max_ps(v, _mm512_setzero_ps());
+      _mm512_mask_storeu_ps(static_cast<float*>(e.out) + at, mask, v);
+      return;
+    }
+    case Epilogue::Kind::uint8: {
+      __m512 v = _mm512_fmadd_ps(_mm512_cvtepi32_ps(c), m, o);
+      v = _mm512_min_ps(_mm512_max_ps(v, _mm512_set1_ps(e.lo)), _mm512_set1_ps(e.hi));
+      const __m512i q = _mm512_add_epi32(_mm512_cvtps_epi32(v), _mm512_set1_epi32(e.zero_point));
+      // q lies in [0, 255]: keeping the low byte of each lane is exact.
+      _mm_mask_storeu_epi8(static_cast<uint8_t*>(e.out) + at, mask, _mm512_cvtepi32_epi8(q));
+      return;
+    }
+  }
+}
+
+template <bool kRowsUnsigned>
+void gemm_tiles(const Problem& p, int64_t row_begin, int64_t row_end, int64_t panel_begin,
+                int64_t panel_end) {
+  const int64_t block = std::max<int64_t>(
+      kTileRows, kRowBlockBytes / std::max<int64_t>(4 * p.groups, 1) / kTileRows * kTileRows);
+  for (int64_t r0 = row_begin; r0 < row_end; r0 += block) {
+    const int64_t r1 = std::min(row_end, r0 + block);
+    for (int64_t t = panel_begin; t < panel_end;) {
+      const int panels = t + 1 < panel_end ? 2 : 1;
+      const uint8_t* panel = p.panel_data + t * p.panel_stride;
+      for (int64_t r = r0; r < r1; r += kTileRows) {
+        const int64_t rows = std::min(kTileRows, r1 - r);
+        const uint8_t* row[kTileRows];
+        for (int64_t i = 0; i < kTileRows; ++i)
+          row[i] = p.row_data + (r + std::min(i, rows - 1)) * p.row_stride;
+        __m512i acc[kTileRows][2];
+        if (panels == 2) {
+          tile_accumulate<kRowsUnsigned, 2>(row, panel, p.panel_stride, p.groups, acc);
+        } else {
+          tile_accumulate<kRowsUnsigned, 1>(row, panel, p.panel_stride, p.groups, acc);
+        }
+        for (int j = 0; j < panels; ++j) {
+          const int64_t l0 = (t + j) * kLanes;
+          const int64_t lanes = std::min(kLanes, p.lanes - l0);
+          for (int64_t i = 0; i < rows; ++i) store_row(p.epilogue, r + i, l0, lanes, acc[i][j]);
+        }
+      }
+      t += panels;
+    }
+  }
+}
+
+}  // namespace
+
+void gemm_avx512_vnni(const Problem& p, int64_t row_begin, int64_t row_end, int64_t panel_begin,
+                      int64_t panel_end) {
+  if (p.rows_unsigned) {
+    gemm_tiles<true>(p, row_begin, row_end, panel_begin, panel_end);
+  } else {
+    gemm_tiles<false>(p, row_begin, row_end, panel_begin, panel_end);
+  }
+}
+
+}  // namespace nabla::quant::kernels
+
+#pragma GCC diagnostic pop
+#pragma GCC pop_options
