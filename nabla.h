@@ -1,4 +1,4 @@
-// nabla's public API in one include: tensors, ops, autograd, nn, data, optim and hpo.
+// nabla's public API in one include: tensors, ops, autograd, nn, data, optim, quant and hpo.
 #pragma once
 
 #include "autograd/dot.h"
@@ -16,3 +16,4 @@
 #include "hpo/hpo.h"
 #include "nn/nn.h"
 #include "optim/optim.h"
+#include "quant/quant.h"

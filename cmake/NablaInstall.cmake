@@ -4,7 +4,7 @@ include(CMakePackageConfigHelpers)
 
 # The library folders that ship: each installs its target nabla_<folder> and its headers.
 # A new folder ships by adding its name here; cuda/ has a target only when its toolkit was found.
-set(nabla_installed_folders core autograd data nn optim hpo)
+set(nabla_installed_folders core autograd data nn optim quant hpo)
 
 set(nabla_cmake_dir ${CMAKE_INSTALL_LIBDIR}/cmake/nabla)
 set(nabla_installed_targets nabla)
