@@ -2,4 +2,10 @@
 // quantization (straight-through and LSQ) and the FakeQuantize module.
 #pragma once
 
+#include "quant/histogram_observer.h"
+#include "quant/minmax_observer.h"
+#include "quant/moving_average_observer.h"
+#include "quant/observer.h"
+#include "quant/observer_factory.h"
+#include "quant/percentile_observer.h"
 #include "quant/qscheme.h"
