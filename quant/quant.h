@@ -2,7 +2,10 @@
 // quantization (straight-through and LSQ) and the FakeQuantize module.
 #pragma once
 
+#include "quant/fake_quantize.h"
+#include "quant/fake_quantize_module.h"
 #include "quant/histogram_observer.h"
+#include "quant/load_state.h"
 #include "quant/minmax_observer.h"
 #include "quant/moving_average_observer.h"
 #include "quant/observer.h"
