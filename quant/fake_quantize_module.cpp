@@ -74,6 +74,10 @@ void FakeQuantize::update_qparams() {
   assign(zero_point_, p.zero_point);
 }
 
+bool FakeQuantize::resizable(const std::string& name) const {
+  return scheme().per_channel() && (name == "scale" || name == "zero_point");
+}
+
 QParams FakeQuantize::qparams() const {
   Tensor zp = zero_point_;
   if (learnable_) {

@@ -44,6 +44,10 @@ class FakeQuantize : public nn::Module {
   // Copies the observer's qparams into scale and zero_point (resizing them for per-channel).
   void update_qparams();
 
+  // Whether the tensor `name` may take a loaded state's shape: scale and zero_point of a
+  // per-channel scheme.
+  bool resizable(const std::string& name) const;
+
   Observer& observer() { return *observer_; }
   const QScheme& scheme() const { return observer_->scheme(); }
   bool learnable() const { return learnable_; }

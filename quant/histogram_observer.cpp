@@ -107,7 +107,7 @@ double histogram_error(const Counts& counts, double lo, double width, float min,
 }  // namespace
 
 HistogramObserver::HistogramObserver(QScheme scheme, int64_t bins)
-    : Observer("HistogramObserver", scheme), bins_(bins) {
+    : Observer("HistogramObserver", scheme) {
   NABLA_CHECK(!scheme.per_channel(), ValueError, "HistogramObserver: scheme ", scheme.to_string(),
               " is per-channel; the histogram observer is per-tensor only");
   NABLA_CHECK(bins >= 2, ValueError, "HistogramObserver: bins must be >= 2, got ", bins);
@@ -121,7 +121,8 @@ void HistogramObserver::observe(const Tensor& input) {
   NABLA_CHECK(std::isfinite(*batch_lo) && std::isfinite(*batch_hi), ValueError,
               "HistogramObserver::observe: the tensor holds non-finite values (min ", *batch_lo,
               ", max ", *batch_hi, ")");
-  Counts counts(bins_, 0.0);
+  const int64_t bins = this->bins();
+  Counts counts(bins, 0.0);
   double lo = *batch_lo, hi = *batch_hi;
   if (has_observed()) {
     double old_lo = min_val_.item<double>(), old_hi = max_val_.item<double>();
@@ -132,14 +133,16 @@ void HistogramObserver::observe(const Tensor& input) {
     lo = new_lo;
     hi = new_hi;
   }
-  const double width = (hi - lo) / bins_;
+  const double width = (hi - lo) / bins;
   for (float v : xs) {
     int64_t bin = width > 0 ? static_cast<int64_t>((v - lo) / width) : 0;
-    counts[std::clamp<int64_t>(bin, 0, bins_ - 1)] += 1;
+    counts[std::clamp<int64_t>(bin, 0, bins - 1)] += 1;
   }
   core::copy_(histogram_, from_vector<double>(counts));
   set_range(full({1}, lo), full({1}, hi));
 }
+
+bool HistogramObserver::resizable(const std::string& name) const { return name == "histogram"; }
 
 void HistogramObserver::reset() {
   Observer::reset();
@@ -150,7 +153,7 @@ double HistogramObserver::expected_error(float min, float max) const {
   NABLA_CHECK(has_observed(), ValueError,
               "HistogramObserver::expected_error: no data observed yet");
   const double lo = min_val_.item<double>(), hi = max_val_.item<double>();
-  return histogram_error(histogram_.to_vector<double>(), lo, (hi - lo) / bins_, min, max, scheme_);
+  return histogram_error(histogram_.to_vector<double>(), lo, (hi - lo) / bins(), min, max, scheme_);
 }
 
 std::pair<Tensor, Tensor> HistogramObserver::range() const {
@@ -160,7 +163,8 @@ std::pair<Tensor, Tensor> HistogramObserver::range() const {
     return std::pair<Tensor, Tensor>{full({1}, a), full({1}, b)};
   };
   if (hi == lo) return as_range(lo, hi);
-  const double width = (hi - lo) / bins_;
+  const int64_t bins = this->bins();
+  const double width = (hi - lo) / bins;
   const Counts counts = histogram_.to_vector<double>();
   double best = std::numeric_limits<double>::infinity(), best_lo = lo, best_hi = hi;
   auto score = [&](double a, double b) {
@@ -174,12 +178,12 @@ std::pair<Tensor, Tensor> HistogramObserver::range() const {
   };
   if (scheme_.symmetric()) {
     const double bound = std::max(std::abs(lo), std::abs(hi));
-    for (int64_t k = bins_; k >= 1; --k) {
-      double t = bound * k / bins_;
+    for (int64_t k = bins; k >= 1; --k) {
+      double t = bound * k / bins;
       score(std::max(lo, -t), std::min(hi, t));
     }
   } else {
-    int64_t first = 0, last = bins_;  // the candidate keeps bins [first, last)
+    int64_t first = 0, last = bins;  // the candidate keeps bins [first, last)
     score(lo, hi);
     while (last - first > 1) {
       if (counts[first] <= counts[last - 1])
@@ -194,7 +198,7 @@ std::pair<Tensor, Tensor> HistogramObserver::range() const {
 
 std::string HistogramObserver::extra_repr() const {
   std::ostringstream os;
-  os << Observer::extra_repr() << ", bins=" << bins_;
+  os << Observer::extra_repr() << ", bins=" << bins();
   return os.str();
 }
 

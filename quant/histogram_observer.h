@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <utility>
 
 #include "quant/observer.h"
@@ -28,7 +29,10 @@ class HistogramObserver : public Observer {
   // across it, integrated exactly.
   double expected_error(float min, float max) const;
 
-  int64_t bins() const { return bins_; }
+  // The histogram's size, which a loaded state may change.
+  int64_t bins() const { return histogram_.numel(); }
+  // A checkpoint's histogram may have any number of bins.
+  bool resizable(const std::string& name) const override;
   // float64 [bins] counts over [min_val, max_val] (the span seen, not the chosen range).
   const Tensor& histogram() const { return histogram_; }
 
@@ -36,7 +40,6 @@ class HistogramObserver : public Observer {
   std::string extra_repr() const override;
 
  private:
-  int64_t bins_;
   Tensor histogram_;
 };
 

@@ -12,7 +12,9 @@ namespace nabla::quant {
 void resize_quant_state(nn::Module& model, const nn::StateDict& state) {
   std::map<std::string, Tensor> given(state.begin(), state.end());
   for (auto& [prefix, module] : model.named_modules()) {
-    if (!dynamic_cast<Observer*>(module) && !dynamic_cast<FakeQuantize*>(module)) continue;
+    auto* observer = dynamic_cast<Observer*>(module);
+    auto* fake_quantize = dynamic_cast<FakeQuantize*>(module);
+    if (!observer && !fake_quantize) continue;
     std::string base = prefix.empty() ? "" : prefix + ".";
     nn::NamedTensors own = module->named_parameters(/*recurse=*/false);
     nn::NamedTensors buffers = module->named_buffers(/*recurse=*/false);
@@ -20,6 +22,8 @@ void resize_quant_state(nn::Module& model, const nn::StateDict& state) {
     for (const auto& [name, tensor] : own) {
       auto it = given.find(base + name);
       if (it == given.end() || it->second.shape() == tensor.shape()) continue;
+      // Only state whose size comes from data; any other mismatch is left for the load to report.
+      if (observer ? !observer->resizable(name) : !fake_quantize->resizable(name)) continue;
       core::set_data(
           tensor, empty(it->second.shape(), {.dtype = tensor.dtype(), .device = tensor.device()}));
     }

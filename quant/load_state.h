@@ -6,9 +6,10 @@
 
 namespace nabla::quant {
 
-// Gives every tensor of an Observer or FakeQuantize inside `model` the shape its entry in
-// `state` has, so that model.load_state_dict(state) (strict) can then copy the values. Other
-// modules' tensors are left alone: a mismatch there is still a real error.
+// Gives each per-channel tensor of an Observer or FakeQuantize inside `model` (their
+// resizable() ones) the shape its entry in `state` has, so that model.load_state_dict(state)
+// (strict) can then copy the values. Everything else is left alone: a mismatch there is still a
+// real error.
 void resize_quant_state(nn::Module& model, const nn::StateDict& state);
 
 }  // namespace nabla::quant

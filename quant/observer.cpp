@@ -2,10 +2,10 @@
 // buffers and loading them at any channel count.
 #include "quant/observer.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <map>
-#include <numeric>
 #include <sstream>
 
 #include "core/checks.h"
@@ -98,6 +98,14 @@ void Observer::set_range(const Tensor& min, const Tensor& max) {
   }
 }
 
+bool Observer::resizable(const std::string& name) const {
+  // Each buffer by its own size: resizing min_val first must not lock max_val.
+  if (!scheme_.per_channel()) return false;
+  if (name == "min_val") return min_val_.numel() == 0;
+  if (name == "max_val") return max_val_.numel() == 0;
+  return false;
+}
+
 void Observer::load_state(const nn::StateDict& state) {
   std::map<std::string, Tensor> given(state.begin(), state.end());
   std::vector<std::string> missing, unexpected;
@@ -114,6 +122,12 @@ void Observer::load_state(const nn::StateDict& state) {
   };
   NABLA_CHECK(missing.empty() && unexpected.empty(), ValueError, type_name(),
               "::load_state: missing [", join(missing), "], unexpected [", join(unexpected), "]");
+  for (const auto& [name, tensor] : own) {
+    const Tensor& source = given.at(name);
+    NABLA_CHECK(source.shape() == tensor.shape() || resizable(name), ShapeError, type_name(),
+                "::load_state: ", name, " has shape ", source.shape(), " in the state but ",
+                tensor.shape(), " here");
+  }
   for (const auto& [name, tensor] : own) {
     const Tensor& source = given.at(name);
     if (source.shape() == tensor.shape())

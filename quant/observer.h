@@ -31,9 +31,12 @@ class Observer : public nn::Module {
   // Per-channel: the channel count seen (0 before the first observe unless given).
   int64_t channels() const { return min_val_.numel(); }
 
-  // Loads a state dict of this observer's buffers whatever their per-channel sizes, which a
+  // Whether the buffer `name` may take a loaded state's shape: the range of a per-channel
+  // observer that has not learned its channel count yet.
+  virtual bool resizable(const std::string& name) const;
+  // Loads a state dict of this observer's buffers, resizing the resizable ones, whose sizes a
   // fresh observer cannot know before it sees data (Module::load_state_dict insists on equal
-  // shapes). Keys must match exactly; a ValueError lists the differences.
+  // shapes). Keys must match exactly and other shapes agree; a ValueError lists the differences.
   void load_state(const nn::StateDict& state);
 
  protected:

@@ -270,6 +270,17 @@ TEST_CASE("FakeQuantize: per-channel weights, and loading a calibrated checkpoin
   check_close(fresh.scale(), values(fq.scale()));
   check_close(fresh.observer().range().second, {0.5, 2, 0.3});
   CHECK(values(fresh(w)) == values(y));
+
+  // A per-tensor module's qparams have no size to learn: a [3] scale in the state stays a
+  // mismatch that the strict load reports.
+  FakeQuantize per_tensor({.observer = ObserverKind::min_max});
+  nn::StateDict wrong = per_tensor.state_dict();
+  wrong[0].second = ones({3});
+  resize_quant_state(per_tensor, wrong);
+  CHECK(per_tensor.scale().shape() == Shape{1});
+  CHECK(error_of([&] {
+          per_tensor.load_state_dict(wrong);
+        }).find("scale (module [1], state dict [3])") != std::string::npos);
 }
 
 TEST_CASE("FakeQuantize: LSQ learns its scale after the observer initializes it") {

@@ -48,11 +48,13 @@ TEST_CASE("MinMaxObserver: running extremes over batches, then PyTorch's qparams
   QParams p = obs.qparams();
   CHECK(p.scale.item<float>() == doctest::Approx(4.0 / 255).epsilon(1e-7));
   CHECK(p.zero_point.item<int64_t>() == 64);
-  // forward passes x through unchanged and observes it.
+  // forward passes x through unchanged and observes it, recording no gradient history.
   Tensor x = f32({-5, 1});
+  x.requires_grad_();
   Tensor y = obs(x);
   CHECK(y.is_same(x));
   check_close(obs.range().first, {-5});
+  CHECK_FALSE(obs.range().first.requires_grad());
   obs.reset();
   CHECK_FALSE(obs.has_observed());
   CHECK(std::isinf(obs.range().first.item<double>()));
@@ -256,12 +258,16 @@ TEST_CASE("Observers: state dicts keep the ranges and load at any channel count"
           fresh.load_state({{"min_val", zeros({2})}});
         }) == "MinMaxObserver::load_state: missing [max_val], unexpected []");
 
-  HistogramObserver hist;
+  // A histogram of another size loads too: the bin count follows the state.
+  HistogramObserver hist({}, 64);
   hist.observe(f32({-1, 0, 5}));
   HistogramObserver hist_copy;
   hist_copy.load_state(hist.state_dict());
+  CHECK(hist_copy.bins() == 64);
   check_close(hist_copy.range().second, values(hist.range().second));
   CHECK(hist_copy.expected_error(-1, 5) == doctest::Approx(hist.expected_error(-1, 5)));
+  hist_copy.observe(f32({7}));
+  CHECK(sum(hist_copy.histogram()).item<double>() == doctest::Approx(4));
 }
 
 TEST_CASE("make_observer: every name builds its kind with the options") {
