@@ -10,7 +10,6 @@
 #include <cmath>
 #include <vector>
 
-#include "core/cpu/loops.h"
 #include "core/creation.h"
 #include "core/error.h"
 #include "core/ops.h"
@@ -126,7 +125,7 @@ Tensor conv2d(const Tensor& x, int64_t x_zero_point, float x_scale, const Packed
       }
     };
     if (split) {
-      cpu::parallel_for(chunks, 1, body);
+      parallel_ranges(chunks, 1, body);
     } else {
       body(0, chunks);
     }
@@ -134,7 +133,7 @@ Tensor conv2d(const Tensor& x, int64_t x_zero_point, float x_scale, const Packed
 
   const int64_t threads = omp_in_parallel() ? 1 : omp_get_max_threads();
   if (threads > 1 && n >= threads) {
-    cpu::parallel_for(n, 1, [&](int64_t begin, int64_t end) {
+    parallel_ranges(n, 1, [&](int64_t begin, int64_t end) {
       for (int64_t i = begin; i < end; ++i)
         for (int64_t g = 0; g < groups; ++g) run(i, g, false);
     });

@@ -1,15 +1,47 @@
 // The int8 kernels this CPU runs, and the choice among them.
 #include "quant/int8_dispatch.h"
 
+#include <algorithm>
+#include <cstdlib>
 #include <ostream>
+#include <string_view>
 
-#include "core/cpu/isa.h"
 #include "core/error.h"
 #include "quant/kernels/int8_kernels.h"
 
 namespace nabla::quant {
 
 namespace {
+
+// The instruction-set classes of NABLA_CPU_CAPABILITY, read as core's kernels read it
+// (core/cpu/isa.h, private to core; core warns about an unknown value): avx512 or unset, no
+// cap; avx2, nothing of AVX-512; baseline, portable code only.
+enum class Cap { baseline, avx2, avx512 };
+
+Cap capability() {
+  Cap hardware = Cap::baseline;
+  if (__builtin_cpu_supports("avx512f")) {
+    hardware = Cap::avx512;
+  } else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+    hardware = Cap::avx2;
+  }
+  const char* value = std::getenv("NABLA_CPU_CAPABILITY");
+  const std::string_view cap = value ? value : "";
+  if (cap == "baseline") return Cap::baseline;
+  if (cap == "avx2") return std::min(hardware, Cap::avx2);
+  return hardware;
+}
+
+bool has_avx2_fma() {
+  static const bool supported =
+      capability() >= Cap::avx2 && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  return supported;
+}
+
+bool has_avx512() {
+  static const bool supported = capability() >= Cap::avx512;
+  return supported;
+}
 
 // AVX-VNNI comes with AVX2-class CPUs (Alder Lake, Zen 5), so the avx2 cap keeps it; AVX-512 VNNI
 // also needs BW and VL for the byte stores of the output step.
@@ -20,11 +52,11 @@ bool cpu_runs(Int8Kernel kernel) {
       return true;
     case Int8Kernel::avx2_u7:
     case Int8Kernel::avx2:
-      return cpu::has_avx2_fma();
+      return has_avx2_fma();
     case Int8Kernel::avx_vnni:
-      return cpu::has_avx2_fma() && __builtin_cpu_supports("avxvnni");
+      return has_avx2_fma() && __builtin_cpu_supports("avxvnni");
     case Int8Kernel::avx512_vnni:
-      return cpu::has_avx512() && __builtin_cpu_supports("avx512vnni") &&
+      return has_avx512() && __builtin_cpu_supports("avx512vnni") &&
              __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl");
   }
   return false;

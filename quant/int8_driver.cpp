@@ -5,7 +5,6 @@
 
 #include <algorithm>
 
-#include "core/cpu/loops.h"
 #include "core/error.h"
 
 namespace nabla::quant {
@@ -16,7 +15,7 @@ namespace {
 bool has_8bit_value(const uint8_t* x, int64_t n) {
   constexpr int64_t kChunk = 1 << 16;
   bool found = false;
-  cpu::parallel_for((n + kChunk - 1) / kChunk, 4, [&](int64_t begin, int64_t end) {
+  parallel_ranges((n + kChunk - 1) / kChunk, 4, [&](int64_t begin, int64_t end) {
     for (int64_t c = begin; c < end && !found; ++c) {
       uint8_t bits = 0;
       const int64_t stop = std::min(n, (c + 1) * kChunk);
@@ -53,13 +52,12 @@ void run_int8_product(kernels::KernelFn kernel, const kernels::Problem& p) {
   if (threads > 1 && p.rows >= threads * kRowsPerThread) {
     constexpr int64_t kAlign = 8;  // whole register tiles of every kernel
     const int64_t units = (p.rows + kAlign - 1) / kAlign;
-    cpu::parallel_for(units, 1, [&](int64_t begin, int64_t end) {
+    parallel_ranges(units, 1, [&](int64_t begin, int64_t end) {
       kernel(p, begin * kAlign, std::min(p.rows, end * kAlign), 0, panels);
     });
     return;
   }
-  cpu::parallel_for(panels, 1,
-                    [&](int64_t begin, int64_t end) { kernel(p, 0, p.rows, begin, end); });
+  parallel_ranges(panels, 1, [&](int64_t begin, int64_t end) { kernel(p, 0, p.rows, begin, end); });
 }
 
 }  // namespace nabla::quant

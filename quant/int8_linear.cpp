@@ -4,7 +4,6 @@
 
 #include <cmath>
 
-#include "core/cpu/loops.h"
 #include "core/creation.h"
 #include "core/error.h"
 #include "core/ops.h"
@@ -60,7 +59,7 @@ Tensor linear(const Tensor& x, int64_t x_zero_point, float x_scale, const Packed
     row_stride = kernels::row_bytes(k, format);
     rows = empty({m * row_stride}, {.dtype = kUInt8});
     uint8_t* dst = rows.data<uint8_t>();
-    cpu::parallel_for(m, 64, [&](int64_t begin, int64_t end) {
+    parallel_ranges(m, 64, [&](int64_t begin, int64_t end) {
       kernels::pack_rows(xd + begin * k, end - begin, k, k, format, dst + begin * row_stride);
     });
     row_data = dst;
