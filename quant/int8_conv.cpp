@@ -91,10 +91,20 @@ Tensor conv2d(const Tensor& x, int64_t x_zero_point, float x_scale, const Packed
   const int64_t panel_stride = 4 * kernels::kLanes * groups_k;
   const size_t item = itemsize(out_dtype);
   char* y = static_cast<char*>(result.raw_data());
-  // A few panels at a time go through im2col and straight into the product, while they are in
-  // L1: up to 64 KiB of them.
-  const int64_t chunk = std::clamp<int64_t>(65536 / panel_stride, 1, 16);
+  // At stride 1 with whole halves of panels in each output row, the panels are read in place from
+  // the channel-blocked image (Note [int8 layouts]); otherwise a few at a time are copied out by
+  // im2col and go straight into the product while they are in L1 (up to 64 KiB of them).
+  const bool in_place = kernels::panels_in_place(s);
+  std::vector<int64_t> image_offsets(static_cast<size_t>(groups_k));
+  kernels::blocked_group_offsets(s, format, image_offsets.data());
+  const int64_t chunk = in_place ? panels : std::clamp<int64_t>(65536 / panel_stride, 1, 16);
   const int64_t chunks = (panels + chunk - 1) / chunk;
+
+  kernels::Problem base;
+  base.rows = og;
+  base.groups = groups_k;
+  base.row_stride = w.stride(format);
+  base.rows_unsigned = false;
 
   // Image i, group g: the blocked image, then its chunks of panels, shared out across threads
   // when `split` (else the caller is one of them).
@@ -104,24 +114,42 @@ Tensor conv2d(const Tensor& x, int64_t x_zero_point, float x_scale, const Packed
     kernels::block_image(xd + (i * c + g * cg) * h * wd, s, uint8_t(x_zero_point), format,
                          blocked.data());
     const uint8_t* image = blocked.data();
+    kernels::Problem prob = base;
+    prob.row_data = w.data(format, g);
+    const int64_t first = (i * o + g * og) * pixels;
+    if (in_place) {
+      thread_local std::vector<const uint8_t*> halves;
+      halves.resize(size_t(2 * panels));
+      for (int64_t t = 0; t < panels; ++t) {
+        const int64_t p0 = t * kernels::kLanes, p1 = p0 + kernels::kHalfLanes;
+        halves[size_t(2 * t)] = image + kernels::blocked_pixel_origin(s, p0);
+        halves[size_t(2 * t + 1)] = image + kernels::blocked_pixel_origin(s, p1 < pixels ? p1 : p0);
+      }
+      prob.lanes = pixels;
+      prob.halves = halves.data();
+      prob.group_offset = image_offsets.data();
+      prob.epilogue = plan.group(g, y + size_t(first) * item, pixels, true);
+      if (split) {
+        parallel_ranges(panels, 1, [&](int64_t b, int64_t e) { entry(prob, 0, og, b, e); });
+      } else {
+        entry(prob, 0, og, 0, panels);
+      }
+      return;
+    }
     auto body = [&](int64_t begin, int64_t end) {
       thread_local std::vector<uint8_t> buffer;
       buffer.resize(size_t(chunk * panel_stride));
+      const std::vector<const uint8_t*> halves =
+          kernels::packed_halves(buffer.data(), panel_stride, chunk);
+      kernels::Problem part = prob;
+      part.halves = halves.data();
       for (int64_t q = begin; q < end; ++q) {
         const int64_t t0 = q * chunk, t1 = std::min(panels, t0 + chunk);
         kernels::im2col_panels(image, s, format, t0, t1, buffer.data());
-        kernels::Problem prob;
-        prob.rows = og;
-        prob.lanes = std::min(pixels - t0 * kernels::kLanes, chunk * kernels::kLanes);
-        prob.groups = groups_k;
-        prob.row_data = w.data(format, g);
-        prob.row_stride = w.stride(format);
-        prob.panel_data = buffer.data();
-        prob.panel_stride = panel_stride;
-        prob.rows_unsigned = false;
-        const int64_t first = (i * o + g * og) * pixels + t0 * kernels::kLanes;
-        prob.epilogue = plan.group(g, y + size_t(first) * item, pixels, true);
-        entry(prob, 0, og, 0, t1 - t0);
+        part.lanes = std::min(pixels - t0 * kernels::kLanes, chunk * kernels::kLanes);
+        const int64_t at = first + t0 * kernels::kLanes;
+        part.epilogue = plan.group(g, y + size_t(at) * item, pixels, true);
+        entry(part, 0, og, 0, t1 - t0);
       }
     };
     if (split) {

@@ -3,6 +3,7 @@
 #include "quant/int8_linear.h"
 
 #include <cmath>
+#include <vector>
 
 #include "core/creation.h"
 #include "core/error.h"
@@ -71,8 +72,9 @@ Tensor linear(const Tensor& x, int64_t x_zero_point, float x_scale, const Packed
   p.groups = kernels::depth_groups(k, format);
   p.row_data = row_data;
   p.row_stride = row_stride;
-  p.panel_data = w.data(format, 0);
-  p.panel_stride = w.stride(format);
+  const std::vector<const uint8_t*> halves =
+      kernels::packed_halves(w.data(format, 0), w.stride(format), kernels::panel_count(n));
+  p.halves = halves.data();
   p.rows_unsigned = true;
   p.epilogue = plan.group(0, result.raw_data(), n, false);
   run_int8_product(kernels::kernel_entry(kernel), p);

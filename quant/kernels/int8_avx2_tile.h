@@ -29,21 +29,34 @@ constexpr int64_t kTileRows = 4;
 // Rows of the broadcast side kept hot while the panels stream past them (L2).
 constexpr int64_t kRowBlockBytes = 128 * 1024;
 
-template <class Mac>
-inline void tile_accumulate(const uint8_t* const* rows, const uint8_t* panel, int64_t groups,
-                            __m256i acc[kTileRows][2]) {
-#pragma GCC unroll 4
-  for (int64_t r = 0; r < kTileRows; ++r) acc[r][0] = acc[r][1] = _mm256_setzero_si256();
-#pragma GCC unroll 2
+// The accumulators are locals, copied out once: GCC keeps them in registers then, where writing
+// through the output array inside the loop made it spill and copy them at every step.
+template <class Mac, bool kPacked>
+inline void tile_accumulate(const uint8_t* const* rows, const uint8_t* half0, const uint8_t* half1,
+                            const int64_t* group_offset, int64_t groups,
+                            __m256i out[kTileRows][2]) {
+  __m256i a[kTileRows][2];
+  const uint8_t* r[kTileRows];
+#pragma GCC unroll 8
+  for (int64_t i = 0; i < kTileRows; ++i) {
+    r[i] = rows[i];
+    a[i][0] = a[i][1] = _mm256_setzero_si256();
+  }
   for (int64_t g = 0; g < groups; ++g) {
-    const __m256i v0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(panel + 64 * g));
-    const __m256i v1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(panel + 64 * g + 32));
-#pragma GCC unroll 4
-    for (int64_t r = 0; r < kTileRows; ++r) {
-      const __m256i b = _mm256_set1_epi32(static_cast<int32_t>(load_group(rows[r] + 4 * g)));
-      acc[r][0] = Mac::mac(acc[r][0], b, v0);
-      acc[r][1] = Mac::mac(acc[r][1], b, v1);
+    const int64_t at = kPacked ? 4 * kLanes * g : group_offset[g];
+    const __m256i v0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(half0 + at));
+    const __m256i v1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(half1 + at));
+#pragma GCC unroll 8
+    for (int64_t i = 0; i < kTileRows; ++i) {
+      const __m256i b = _mm256_set1_epi32(static_cast<int32_t>(load_group(r[i] + 4 * g)));
+      a[i][0] = Mac::mac(a[i][0], b, v0);
+      a[i][1] = Mac::mac(a[i][1], b, v1);
     }
+  }
+#pragma GCC unroll 8
+  for (int64_t i = 0; i < kTileRows; ++i) {
+    out[i][0] = a[i][0];
+    out[i][1] = a[i][1];
   }
 }
 
@@ -142,7 +155,7 @@ void gemm_tiles(const Problem& p, int64_t row_begin, int64_t row_end, int64_t pa
   for (int64_t r0 = row_begin; r0 < row_end; r0 += block) {
     const int64_t r1 = std::min(row_end, r0 + block);
     for (int64_t t = panel_begin; t < panel_end; ++t) {
-      const uint8_t* panel = p.panel_data + t * p.panel_stride;
+      const uint8_t* const* half = p.halves + 2 * t;
       const int64_t lanes = std::min(kLanes, p.lanes - t * kLanes);
       for (int64_t r = r0; r < r1; r += kTileRows) {
         const int64_t rows = std::min(kTileRows, r1 - r);
@@ -150,7 +163,11 @@ void gemm_tiles(const Problem& p, int64_t row_begin, int64_t row_end, int64_t pa
         for (int64_t i = 0; i < kTileRows; ++i)
           row[i] = p.row_data + (r + std::min(i, rows - 1)) * p.row_stride;
         __m256i acc[kTileRows][2];
-        tile_accumulate<Mac>(row, panel, p.groups, acc);
+        if (p.group_offset) {
+          tile_accumulate<Mac, false>(row, half[0], half[1], p.group_offset, p.groups, acc);
+        } else {
+          tile_accumulate<Mac, true>(row, half[0], half[1], nullptr, p.groups, acc);
+        }
         for (int64_t i = 0; i < rows; ++i)
           store_row(p.epilogue, r + i, t * kLanes, lanes, acc[i][0], acc[i][1]);
       }

@@ -27,27 +27,47 @@ namespace {
 constexpr int64_t kTileRows = 8;
 constexpr int64_t kRowBlockBytes = 128 * 1024;  // broadcast rows kept in L2
 
-template <bool kRowsUnsigned, int kPanels>
-inline void tile_accumulate(const uint8_t* const* rows, const uint8_t* panel, int64_t panel_stride,
-                            int64_t groups, __m512i acc[kTileRows][2]) {
+// A panel's 16 lanes at one group: one load where its halves are adjacent (packed panels), else
+// two.
+template <bool kAdjacent>
+inline __m512i load_panel(const uint8_t* const* half, int64_t at) {
+  if (kAdjacent) return _mm512_loadu_si512(half[0] + at);
+  const __m256i lo = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(half[0] + at));
+  const __m256i hi = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(half[1] + at));
+  return _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
+}
+
+template <bool kRowsUnsigned, int kPanels, bool kAdjacent>
+inline void tile_accumulate(const uint8_t* const* rows, const uint8_t* const* half,
+                            const int64_t* group_offset, int64_t groups,
+                            __m512i out[kTileRows][2]) {
+  __m512i acc[kTileRows][kPanels];
+  const uint8_t* r[kTileRows];
 #pragma GCC unroll 8
-  for (int64_t r = 0; r < kTileRows; ++r)
+  for (int64_t i = 0; i < kTileRows; ++i) {
+    r[i] = rows[i];
 #pragma GCC unroll 2
-    for (int j = 0; j < kPanels; ++j) acc[r][j] = _mm512_setzero_si512();
+    for (int j = 0; j < kPanels; ++j) acc[i][j] = _mm512_setzero_si512();
+  }
   for (int64_t g = 0; g < groups; ++g) {
+    const int64_t at = group_offset ? group_offset[g] : 4 * kLanes * g;
     __m512i v[kPanels];
 #pragma GCC unroll 2
-    for (int j = 0; j < kPanels; ++j) v[j] = _mm512_loadu_si512(panel + j * panel_stride + 64 * g);
+    for (int j = 0; j < kPanels; ++j) v[j] = load_panel<kAdjacent>(half + 2 * j, at);
 #pragma GCC unroll 8
-    for (int64_t r = 0; r < kTileRows; ++r) {
-      const __m512i b = _mm512_set1_epi32(static_cast<int32_t>(load_group(rows[r] + 4 * g)));
+    for (int64_t i = 0; i < kTileRows; ++i) {
+      const __m512i b = _mm512_set1_epi32(static_cast<int32_t>(load_group(r[i] + 4 * g)));
 #pragma GCC unroll 2
       for (int j = 0; j < kPanels; ++j) {
-        acc[r][j] = kRowsUnsigned ? _mm512_dpbusd_epi32(acc[r][j], b, v[j])
-                                  : _mm512_dpbusd_epi32(acc[r][j], v[j], b);
+        acc[i][j] = kRowsUnsigned ? _mm512_dpbusd_epi32(acc[i][j], b, v[j])
+                                  : _mm512_dpbusd_epi32(acc[i][j], v[j], b);
       }
     }
   }
+#pragma GCC unroll 8
+  for (int64_t i = 0; i < kTileRows; ++i)
+#pragma GCC unroll 2
+    for (int j = 0; j < kPanels; ++j) out[i][j] = acc[i][j];
 }
 
 // Epilogue (int8_kernels.h) for one row's 16 lanes of one panel, of which `lanes` are stored.
@@ -99,17 +119,24 @@ void gemm_tiles(const Problem& p, int64_t row_begin, int64_t row_end, int64_t pa
     const int64_t r1 = std::min(row_end, r0 + block);
     for (int64_t t = panel_begin; t < panel_end;) {
       const int panels = t + 1 < panel_end ? 2 : 1;
-      const uint8_t* panel = p.panel_data + t * p.panel_stride;
+      const uint8_t* const* half = p.halves + 2 * t;
+      bool adjacent = true;
+      for (int j = 0; j < panels; ++j) adjacent = adjacent && half[2 * j + 1] == half[2 * j] + 32;
       for (int64_t r = r0; r < r1; r += kTileRows) {
         const int64_t rows = std::min(kTileRows, r1 - r);
         const uint8_t* row[kTileRows];
         for (int64_t i = 0; i < kTileRows; ++i)
           row[i] = p.row_data + (r + std::min(i, rows - 1)) * p.row_stride;
         __m512i acc[kTileRows][2];
-        if (panels == 2) {
-          tile_accumulate<kRowsUnsigned, 2>(row, panel, p.panel_stride, p.groups, acc);
+        const int64_t* off = p.group_offset;
+        if (panels == 2 && adjacent) {
+          tile_accumulate<kRowsUnsigned, 2, true>(row, half, off, p.groups, acc);
+        } else if (panels == 2) {
+          tile_accumulate<kRowsUnsigned, 2, false>(row, half, off, p.groups, acc);
+        } else if (adjacent) {
+          tile_accumulate<kRowsUnsigned, 1, true>(row, half, off, p.groups, acc);
         } else {
-          tile_accumulate<kRowsUnsigned, 1>(row, panel, p.panel_stride, p.groups, acc);
+          tile_accumulate<kRowsUnsigned, 1, false>(row, half, off, p.groups, acc);
         }
         for (int j = 0; j < panels; ++j) {
           const int64_t l0 = (t + j) * kLanes;

@@ -114,48 +114,39 @@ void block_image(const uint8_t* x, const Im2colShape& s, uint8_t zero_point, For
   }
 }
 
-void im2col_panels(const uint8_t* blocked, const Im2colShape& s, Format format, int64_t panel_begin,
-                   int64_t panel_end, uint8_t* out) {
+void blocked_group_offsets(const Im2colShape& s, Format format, int64_t* out) {
   const int64_t per = depth_per_group(format), blocks = (s.c + per - 1) / per;
-  const int64_t hp = s.padded_h(), wp = s.padded_w(), pixels = s.pixels();
-  const int64_t groups = conv_depth_groups(s.c, s.kh, s.kw, format);
-  const int64_t stride = 4 * kLanes * groups;
-  // Where each group's (kernel offset 0, 0 of block 0) sits relative to a pixel's origin, in
-  // bytes.
-  thread_local std::vector<int64_t> group_offset;
-  group_offset.resize(size_t(groups));
-  int64_t g = 0;
+  const int64_t hp = s.padded_h(), wp = s.padded_w();
   for (int64_t cb = 0; cb < blocks; ++cb)
     for (int64_t ki = 0; ki < s.kh; ++ki)
       for (int64_t kj = 0; kj < s.kw; ++kj)
-        group_offset[size_t(g++)] = 4 * ((cb * hp + ki * s.dilation[0]) * wp + kj * s.dilation[1]);
-  auto origin = [&](int64_t p) {
-    const int64_t oi = p / s.ow, oj = p % s.ow;
-    return 4 * (oi * s.stride[0] * wp + oj * s.stride[1]);
-  };
+        *out++ = 4 * ((cb * hp + ki * s.dilation[0]) * wp + kj * s.dilation[1]);
+}
+
+void im2col_panels(const uint8_t* blocked, const Im2colShape& s, Format format, int64_t panel_begin,
+                   int64_t panel_end, uint8_t* out) {
+  const int64_t pixels = s.pixels(), groups = conv_depth_groups(s.c, s.kh, s.kw, format);
+  const int64_t stride = 4 * kLanes * groups;
+  thread_local std::vector<int64_t> group_offset;
+  group_offset.resize(size_t(groups));
+  blocked_group_offsets(s, format, group_offset.data());
   for (int64_t t = panel_begin; t < panel_end; ++t) {
     uint8_t* dst = out + (t - panel_begin) * stride;
     const int64_t p0 = t * kLanes;
-    const bool full = p0 + kLanes <= pixels && s.stride[1] == 1;
-    // The pixels of [p, p + n) lie in one output row: at stride 1, n contiguous groups.
-    auto one_row = [&](int64_t p, int64_t n) { return p / s.ow == (p + n - 1) / s.ow; };
-    if (full && one_row(p0, kLanes)) {
-      const uint8_t* src = blocked + origin(p0);
-      for (g = 0; g < groups; ++g) std::memcpy(dst + 64 * g, src + group_offset[size_t(g)], 64);
-    } else if (full && one_row(p0, 8) && one_row(p0 + 8, 8)) {
-      const uint8_t* src0 = blocked + origin(p0);
-      const uint8_t* src1 = blocked + origin(p0 + 8);
-      for (g = 0; g < groups; ++g) {
-        std::memcpy(dst + 64 * g, src0 + group_offset[size_t(g)], 32);
-        std::memcpy(dst + 64 * g + 32, src1 + group_offset[size_t(g)], 32);
-      }
-    } else {
-      int64_t lane_origin[kLanes];
-      for (int64_t l = 0; l < kLanes; ++l) lane_origin[l] = origin(p0 + l < pixels ? p0 + l : 0);
-      for (g = 0; g < groups; ++g)
-        for (int64_t l = 0; l < kLanes; ++l)
-          std::memcpy(dst + 64 * g + 4 * l, blocked + lane_origin[l] + group_offset[size_t(g)], 4);
+    // The pixels of [p0, p0 + 16) in one output row at stride 1 are 16 contiguous groups.
+    if (p0 + kLanes <= pixels && s.stride[1] == 1 && p0 / s.ow == (p0 + kLanes - 1) / s.ow) {
+      const uint8_t* src = blocked + blocked_pixel_origin(s, p0);
+      for (int64_t g = 0; g < groups; ++g)
+        std::memcpy(dst + 4 * kLanes * g, src + group_offset[size_t(g)], 4 * kLanes);
+      continue;
     }
+    int64_t lane_origin[kLanes];
+    for (int64_t l = 0; l < kLanes; ++l)
+      lane_origin[l] = blocked_pixel_origin(s, p0 + l < pixels ? p0 + l : 0);
+    for (int64_t g = 0; g < groups; ++g)
+      for (int64_t l = 0; l < kLanes; ++l)
+        std::memcpy(dst + 4 * (kLanes * g + l), blocked + lane_origin[l] + group_offset[size_t(g)],
+                    4);
   }
 }
 

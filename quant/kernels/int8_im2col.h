@@ -49,6 +49,18 @@ void pack_conv_weight_rows(const int8_t* w, int64_t rows, int64_t c, int64_t kh,
 void block_image(const uint8_t* x, const Im2colShape& s, uint8_t zero_point, Format format,
                  uint8_t* out);
 
+// Byte offsets in block_image's output: of each depth group's value relative to a pixel's window
+// origin (out[groups]), and of output pixel p's window origin.
+void blocked_group_offsets(const Im2colShape& s, Format format, int64_t* out);
+inline int64_t blocked_pixel_origin(const Im2colShape& s, int64_t p) {
+  return 4 * ((p / s.ow) * s.stride[0] * s.padded_w() + (p % s.ow) * s.stride[1]);
+}
+// Whether panels can be read straight from block_image's output: each half of a panel is then 8
+// pixels of one output row at stride 1, 8 adjacent groups.
+inline bool panels_in_place(const Im2colShape& s) {
+  return s.stride[1] == 1 && s.ow % kHalfLanes == 0;
+}
+
 // Panels [panel_begin, panel_end) of the column matrix, from block_image's output; out holds
 // them from its start, panel_bytes(4 * conv_depth_groups) bytes apart. Lanes past the last pixel
 // repeat pixel 0.

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 namespace nabla::quant {
 enum class Int8Kernel : uint8_t;  // int8_dispatch.h
@@ -25,7 +26,14 @@ namespace nabla::quant::kernels {
 // channels) and im2col's pixels as panels, so that the lanes are contiguous pixels of an NCHW
 // output plane. Depth past k is zero on the weight side, which makes the other side's padding
 // irrelevant; lanes past the last are never stored.
+//
+// A panel is read in two halves of 8 lanes (32 bytes a group), each through its own base pointer,
+// with group g at base + group_offset[g]. Packed panels have offsets 64 * g and halves 32 bytes
+// apart; a convolution at stride 1 points the halves straight into its channel-blocked image
+// instead, where 8 neighbouring pixels of one output row are 8 neighbouring groups at any kernel
+// offset (Note [int8 convolution depth order] in int8_im2col.h), and needs no im2col copy.
 constexpr int64_t kLanes = 16;
+constexpr int64_t kHalfLanes = kLanes / 2;
 
 enum class Format : uint8_t { quads, pairs };
 
@@ -65,8 +73,10 @@ struct Problem {
   int64_t rows = 0, lanes = 0, groups = 0;  // groups along the depth (Note [int8 layouts])
   const uint8_t* row_data = nullptr;        // row r at row_data + r * row_stride (bytes)
   int64_t row_stride = 0;
-  const uint8_t* panel_data = nullptr;  // panel t at panel_data + t * panel_stride (bytes)
-  int64_t panel_stride = 0;
+  // Lanes [8h, 8h + 8) of panel t, group g: 32 bytes at halves[2 * t + h] + group_offset[g], or
+  // + 64 * g when group_offset is null (packed panels).
+  const uint8_t* const* halves = nullptr;
+  const int64_t* group_offset = nullptr;
   // Which side holds the uint8 activations (the other holds the int8 weights): the rows for a
   // linear layer, the panels for a convolution. Matters to the quads kernels only.
   bool rows_unsigned = true;
@@ -82,6 +92,9 @@ void gemm_avx2_u7(const Problem&, int64_t, int64_t, int64_t, int64_t);      // q
 void gemm_avx2_exact(const Problem&, int64_t, int64_t, int64_t, int64_t);   // pairs
 void gemm_avx_vnni(const Problem&, int64_t, int64_t, int64_t, int64_t);     // quads
 void gemm_avx512_vnni(const Problem&, int64_t, int64_t, int64_t, int64_t);  // quads
+
+// The halves of packed panels, `stride` bytes apart from `data` (Note [int8 layouts]).
+std::vector<const uint8_t*> packed_halves(const uint8_t* data, int64_t stride, int64_t panels);
 
 // A kernel's entry and the format its operands are packed in (defined in int8_dispatch.cpp).
 KernelFn kernel_entry(Int8Kernel kernel);

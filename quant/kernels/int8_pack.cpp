@@ -64,4 +64,13 @@ void pack_panels(const int8_t* src, int64_t lanes, int64_t depth, int64_t ld, Fo
   }
 }
 
+std::vector<const uint8_t*> packed_halves(const uint8_t* data, int64_t stride, int64_t panels) {
+  std::vector<const uint8_t*> halves(size_t(2 * panels));
+  for (int64_t t = 0; t < panels; ++t) {
+    halves[size_t(2 * t)] = data + t * stride;
+    halves[size_t(2 * t + 1)] = data + t * stride + 4 * kHalfLanes;
+  }
+  return halves;
+}
+
 }  // namespace nabla::quant::kernels

@@ -26,7 +26,7 @@ void gemm_scalar(const Problem& p, int64_t row_begin, int64_t row_end, int64_t p
                  int64_t panel_end) {
   const Epilogue& e = p.epilogue;
   for (int64_t t = panel_begin; t < panel_end; ++t) {
-    const uint8_t* panel = p.panel_data + t * p.panel_stride;
+    const uint8_t* const* half = p.halves + 2 * t;
     const int64_t lanes = std::min(kLanes, p.lanes - t * kLanes);
     for (int64_t r = row_begin; r < row_end; ++r) {
       const uint8_t* row = p.row_data + r * p.row_stride;
@@ -34,7 +34,9 @@ void gemm_scalar(const Problem& p, int64_t row_begin, int64_t row_end, int64_t p
         int32_t sum = 0;
         for (int64_t g = 0; g < p.groups; ++g) {
           const uint32_t a = load_group(row + 4 * g);
-          const uint32_t b = load_group(panel + 4 * (g * kLanes + l));
+          const uint32_t b =
+              load_group(half[l / kHalfLanes] + (p.group_offset ? p.group_offset[g] : 64 * g) +
+                         4 * (l % kHalfLanes));
           sum += p.rows_unsigned ? dot_quad(a, b) : dot_quad(b, a);
         }
         const int64_t lane = t * kLanes + l;
