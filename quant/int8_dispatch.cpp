@@ -1,6 +1,8 @@
 // The int8 kernels this CPU runs, and the choice among them.
 #include "quant/int8_dispatch.h"
 
+#include <cpuid.h>
+
 #include <algorithm>
 #include <cstdlib>
 #include <ostream>
@@ -43,6 +45,14 @@ bool has_avx512() {
   return supported;
 }
 
+// AVX-VNNI is CPUID leaf 7, subleaf 1, EAX bit 4; asked directly, as clang 14's
+// __builtin_cpu_supports does not know it. The OS saves the registers it uses when it saves AVX2's.
+bool cpu_has_avx_vnni() {
+  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+  if (!__get_cpuid_count(7, 1, &eax, &ebx, &ecx, &edx)) return false;
+  return (eax >> 4) & 1;
+}
+
 // AVX-VNNI comes with AVX2-class CPUs (Alder Lake, Zen 5), so the avx2 cap keeps it; AVX-512 VNNI
 // also needs BW and VL for the byte stores of the output step.
 bool cpu_runs(Int8Kernel kernel) {
@@ -54,7 +64,7 @@ bool cpu_runs(Int8Kernel kernel) {
     case Int8Kernel::avx2:
       return has_avx2_fma();
     case Int8Kernel::avx_vnni:
-      return has_avx2_fma() && __builtin_cpu_supports("avxvnni");
+      return has_avx2_fma() && cpu_has_avx_vnni();
     case Int8Kernel::avx512_vnni:
       return has_avx512() && __builtin_cpu_supports("avx512vnni") &&
              __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl");

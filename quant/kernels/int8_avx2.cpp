@@ -18,10 +18,8 @@
 #include "quant/kernels/int8_epilogue.h"
 #include "quant/kernels/int8_kernels.h"
 
-// Everything below, the shared tile included, is compiled for AVX2 and FMA; the headers above
-// stay portable (Note in int8_avx2_tile.h).
-#pragma GCC push_options
-#pragma GCC target("avx2,fma")
+// The shared tile and everything below carry this target (Note in int8_avx2_tile.h).
+#define NABLA_INT8_TARGET __attribute__((target("avx2,fma")))
 #include "quant/kernels/int8_avx2_tile.h"
 
 namespace nabla::quant::kernels {
@@ -30,7 +28,7 @@ namespace {
 
 template <bool kRowsUnsigned>
 struct MaddubsMac {
-  static inline __m256i mac(__m256i acc, __m256i row, __m256i lanes) {
+  NABLA_INT8_TARGET static inline __m256i mac(__m256i acc, __m256i row, __m256i lanes) {
     const __m256i pairs =
         kRowsUnsigned ? _mm256_maddubs_epi16(row, lanes) : _mm256_maddubs_epi16(lanes, row);
     return _mm256_add_epi32(acc, _mm256_madd_epi16(pairs, _mm256_set1_epi16(1)));
@@ -38,15 +36,15 @@ struct MaddubsMac {
 };
 
 struct MaddwdMac {
-  static inline __m256i mac(__m256i acc, __m256i row, __m256i lanes) {
+  NABLA_INT8_TARGET static inline __m256i mac(__m256i acc, __m256i row, __m256i lanes) {
     return _mm256_add_epi32(acc, _mm256_madd_epi16(row, lanes));
   }
 };
 
 }  // namespace
 
-void gemm_avx2_u7(const Problem& p, int64_t row_begin, int64_t row_end, int64_t panel_begin,
-                  int64_t panel_end) {
+NABLA_INT8_TARGET void gemm_avx2_u7(const Problem& p, int64_t row_begin, int64_t row_end,
+                                    int64_t panel_begin, int64_t panel_end) {
   if (p.rows_unsigned) {
     gemm_tiles<MaddubsMac<true>>(p, row_begin, row_end, panel_begin, panel_end);
   } else {
@@ -54,11 +52,9 @@ void gemm_avx2_u7(const Problem& p, int64_t row_begin, int64_t row_end, int64_t 
   }
 }
 
-void gemm_avx2_exact(const Problem& p, int64_t row_begin, int64_t row_end, int64_t panel_begin,
-                     int64_t panel_end) {
+NABLA_INT8_TARGET void gemm_avx2_exact(const Problem& p, int64_t row_begin, int64_t row_end,
+                                       int64_t panel_begin, int64_t panel_end) {
   gemm_tiles<MaddwdMac>(p, row_begin, row_end, panel_begin, panel_end);
 }
 
 }  // namespace nabla::quant::kernels
-
-#pragma GCC pop_options

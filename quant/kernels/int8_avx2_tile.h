@@ -1,11 +1,15 @@
 // The register tile, fused output step and blocked loop that the 256-bit int8 kernels share
 // (int8_avx2.cpp, int8_avx_vnni.cpp); each brings the multiply-add of one group (a Mac).
 //
-// Included by those files only, after their `#pragma GCC target`, so that every function here is
-// compiled for that file's instruction sets; the anonymous namespace gives each file its own
-// copy, and no inline function compiled for a wider set can be picked by the linker for another
-// file.
+// Included by those files only, each defining NABLA_INT8_TARGET first as the target attribute of
+// its instruction sets, which every function here carries (GCC and clang both take per-function
+// targets; the rest of the build stays portable). The anonymous namespace gives each file its own
+// copy, so that the linker never picks a copy compiled for a wider set for another file.
 #pragma once
+
+#ifndef NABLA_INT8_TARGET
+#error "define NABLA_INT8_TARGET before including int8_avx2_tile.h"
+#endif
 
 #include <immintrin.h>
 
@@ -32,9 +36,9 @@ constexpr int64_t kRowBlockBytes = 128 * 1024;
 // The accumulators are locals, copied out once: GCC keeps them in registers then, where writing
 // through the output array inside the loop made it spill and copy them at every step.
 template <class Mac, bool kPacked>
-inline void tile_accumulate(const uint8_t* const* rows, const uint8_t* half0, const uint8_t* half1,
-                            const int64_t* group_offset, int64_t groups,
-                            __m256i out[kTileRows][2]) {
+NABLA_INT8_TARGET inline void tile_accumulate(const uint8_t* const* rows, const uint8_t* half0,
+                                              const uint8_t* half1, const int64_t* group_offset,
+                                              int64_t groups, __m256i out[kTileRows][2]) {
   __m256i a[kTileRows][2];
   const uint8_t* r[kTileRows];
 #pragma GCC unroll 8
@@ -61,8 +65,8 @@ inline void tile_accumulate(const uint8_t* const* rows, const uint8_t* half0, co
 }
 
 // Epilogue (int8_kernels.h) for one row's 16 lanes, of which `lanes` are stored.
-inline void store_row(const Epilogue& e, int64_t r, int64_t l0, int64_t lanes, __m256i c0,
-                      __m256i c1) {
+NABLA_INT8_TARGET inline void store_row(const Epilogue& e, int64_t r, int64_t l0, int64_t lanes,
+                                        __m256i c0, __m256i c1) {
   const int64_t at = r * e.ld + l0;
   __m256i corr0, corr1;
   __m256 m0 = _mm256_setzero_ps(), m1 = m0, o0 = m0, o1 = m0;
@@ -148,8 +152,8 @@ inline void store_row(const Epilogue& e, int64_t r, int64_t l0, int64_t lanes, _
 // (in L1) by the block's row tiles. A last, partial tile repeats its last row, whose results are
 // not stored, so that the tile always has its full shape.
 template <class Mac>
-void gemm_tiles(const Problem& p, int64_t row_begin, int64_t row_end, int64_t panel_begin,
-                int64_t panel_end) {
+NABLA_INT8_TARGET void gemm_tiles(const Problem& p, int64_t row_begin, int64_t row_end,
+                                  int64_t panel_begin, int64_t panel_end) {
   const int64_t block = std::max<int64_t>(
       kTileRows, kRowBlockBytes / std::max<int64_t>(4 * p.groups, 1) / kTileRows * kTileRows);
   for (int64_t r0 = row_begin; r0 < row_end; r0 += block) {

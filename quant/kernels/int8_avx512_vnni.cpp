@@ -11,14 +11,17 @@
 #include "quant/kernels/int8_epilogue.h"
 #include "quant/kernels/int8_kernels.h"
 
-// Everything below is compiled for AVX-512 (F, BW, VL) with VNNI; the headers above stay portable.
-#pragma GCC push_options
-#pragma GCC target("avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")
+// Every function below carries this target (per-function, as GCC and clang both allow); the
+// rest of the build stays portable.
+#define NABLA_INT8_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")))
+
 // GCC 12.2's AVX-512 intrinsics start from a self-initialized "undefined" vector, which its
 // -Wmaybe-uninitialized reports wherever they are inlined into a function of a wider target
 // (GCC bug 105593, fixed in 12.3).
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 
 namespace nabla::quant::kernels {
 
@@ -30,7 +33,7 @@ constexpr int64_t kRowBlockBytes = 128 * 1024;  // broadcast rows kept in L2
 // A panel's 16 lanes at one group: one load where its halves are adjacent (packed panels), else
 // two.
 template <bool kAdjacent>
-inline __m512i load_panel(const uint8_t* const* half, int64_t at) {
+NABLA_INT8_TARGET inline __m512i load_panel(const uint8_t* const* half, int64_t at) {
   if (kAdjacent) return _mm512_loadu_si512(half[0] + at);
   const __m256i lo = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(half[0] + at));
   const __m256i hi = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(half[1] + at));
@@ -38,9 +41,10 @@ inline __m512i load_panel(const uint8_t* const* half, int64_t at) {
 }
 
 template <bool kRowsUnsigned, int kPanels, bool kAdjacent>
-inline void tile_accumulate(const uint8_t* const* rows, const uint8_t* const* half,
-                            const int64_t* group_offset, int64_t groups,
-                            __m512i out[kTileRows][2]) {
+NABLA_INT8_TARGET inline void tile_accumulate(const uint8_t* const* rows,
+                                              const uint8_t* const* half,
+                                              const int64_t* group_offset, int64_t groups,
+                                              __m512i out[kTileRows][2]) {
   __m512i acc[kTileRows][kPanels];
   const uint8_t* r[kTileRows];
 #pragma GCC unroll 8
@@ -71,7 +75,8 @@ inline void tile_accumulate(const uint8_t* const* rows, const uint8_t* const* ha
 }
 
 // Epilogue (int8_kernels.h) for one row's 16 lanes of one panel, of which `lanes` are stored.
-inline void store_row(const Epilogue& e, int64_t r, int64_t l0, int64_t lanes, __m512i c) {
+NABLA_INT8_TARGET inline void store_row(const Epilogue& e, int64_t r, int64_t l0, int64_t lanes,
+                                        __m512i c) {
   const __mmask16 mask =
       lanes >= kLanes ? __mmask16(0xFFFF) : __mmask16((uint32_t{1} << lanes) - 1);
   const int64_t at = r * e.ld + l0;
@@ -111,8 +116,8 @@ inline void store_row(const Epilogue& e, int64_t r, int64_t l0, int64_t lanes, _
 }
 
 template <bool kRowsUnsigned>
-void gemm_tiles(const Problem& p, int64_t row_begin, int64_t row_end, int64_t panel_begin,
-                int64_t panel_end) {
+NABLA_INT8_TARGET void gemm_tiles(const Problem& p, int64_t row_begin, int64_t row_end,
+                                  int64_t panel_begin, int64_t panel_end) {
   const int64_t block = std::max<int64_t>(
       kTileRows, kRowBlockBytes / std::max<int64_t>(4 * p.groups, 1) / kTileRows * kTileRows);
   for (int64_t r0 = row_begin; r0 < row_end; r0 += block) {
@@ -151,8 +156,8 @@ void gemm_tiles(const Problem& p, int64_t row_begin, int64_t row_end, int64_t pa
 
 }  // namespace
 
-void gemm_avx512_vnni(const Problem& p, int64_t row_begin, int64_t row_end, int64_t panel_begin,
-                      int64_t panel_end) {
+NABLA_INT8_TARGET void gemm_avx512_vnni(const Problem& p, int64_t row_begin, int64_t row_end,
+                                        int64_t panel_begin, int64_t panel_end) {
   if (p.rows_unsigned) {
     gemm_tiles<true>(p, row_begin, row_end, panel_begin, panel_end);
   } else {
@@ -162,5 +167,6 @@ void gemm_avx512_vnni(const Problem& p, int64_t row_begin, int64_t row_end, int6
 
 }  // namespace nabla::quant::kernels
 
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
-#pragma GCC pop_options
+#endif

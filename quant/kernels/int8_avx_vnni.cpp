@@ -10,10 +10,8 @@
 #include "quant/kernels/int8_epilogue.h"
 #include "quant/kernels/int8_kernels.h"
 
-// Everything below, the shared tile included, is compiled for AVX2, FMA and AVX-VNNI; the
-// headers above stay portable (Note in int8_avx2_tile.h).
-#pragma GCC push_options
-#pragma GCC target("avx2,fma,avxvnni")
+// The shared tile and everything below carry this target (Note in int8_avx2_tile.h).
+#define NABLA_INT8_TARGET __attribute__((target("avx2,fma,avxvnni")))
 #include "quant/kernels/int8_avx2_tile.h"
 
 namespace nabla::quant::kernels {
@@ -23,7 +21,7 @@ namespace {
 // vpdpbusd takes the unsigned bytes first.
 template <bool kRowsUnsigned>
 struct DpbusdMac {
-  static inline __m256i mac(__m256i acc, __m256i row, __m256i lanes) {
+  NABLA_INT8_TARGET static inline __m256i mac(__m256i acc, __m256i row, __m256i lanes) {
     return kRowsUnsigned ? _mm256_dpbusd_avx_epi32(acc, row, lanes)
                          : _mm256_dpbusd_avx_epi32(acc, lanes, row);
   }
@@ -31,8 +29,8 @@ struct DpbusdMac {
 
 }  // namespace
 
-void gemm_avx_vnni(const Problem& p, int64_t row_begin, int64_t row_end, int64_t panel_begin,
-                   int64_t panel_end) {
+NABLA_INT8_TARGET void gemm_avx_vnni(const Problem& p, int64_t row_begin, int64_t row_end,
+                                     int64_t panel_begin, int64_t panel_end) {
   if (p.rows_unsigned) {
     gemm_tiles<DpbusdMac<true>>(p, row_begin, row_end, panel_begin, panel_end);
   } else {
@@ -41,5 +39,3 @@ void gemm_avx_vnni(const Problem& p, int64_t row_begin, int64_t row_end, int64_t
 }
 
 }  // namespace nabla::quant::kernels
-
-#pragma GCC pop_options
