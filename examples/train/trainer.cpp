@@ -231,18 +231,23 @@ Tensor Trainer::predict(const Tensor& inputs) {
   return config_.tta ? (logits + (*model_)(mirrored(inputs))) * 0.5 : logits;
 }
 
-Totals Trainer::evaluate(const std::shared_ptr<const data::Dataset>& dataset) {
+void Trainer::for_each_prediction(
+    const std::shared_ptr<const data::Dataset>& dataset,
+    const std::function<void(const data::Batch&, const Tensor&)>& visit) {
   const bool was_training = model_->is_training();
   model_->eval();
   NoGradGuard no_grad;
   data::DataLoader loader(dataset, {.batch_size = 500, .num_workers = config_.workers});
-  Totals totals;
-  for (const data::Batch& batch : loader) {
-    Tensor inputs = normalized(batch.inputs), targets = to(batch.targets, device_);
-    Tensor logits = predict(inputs);
-    totals.add(logits, targets, nn::cross_entropy(logits, targets).item());
-  }
+  for (const data::Batch& batch : loader) visit(batch, predict(normalized(batch.inputs)));
   if (was_training) model_->train();
+}
+
+Totals Trainer::evaluate(const std::shared_ptr<const data::Dataset>& dataset) {
+  Totals totals;
+  for_each_prediction(dataset, [&](const data::Batch& batch, const Tensor& logits) {
+    const Tensor targets = to(batch.targets, device_);
+    totals.add(logits, targets, nn::cross_entropy(logits, targets).item());
+  });
   return totals;
 }
 
@@ -322,7 +327,7 @@ Trainer::EpochEnd Trainer::train_epoch() {
   return EpochEnd::completed;
 }
 
-bool Trainer::end_epoch(const Totals& train, double epoch_seconds, int64_t images) {
+Trainer::Verdict Trainer::end_epoch(const Totals& train, double epoch_seconds, int64_t images) {
   if (ema_) ema_->apply();
   EpochSummary summary{.epoch = position_.epoch + 1, .train = train, .seconds = epoch_seconds};
   const bool last_epoch = position_.epoch + 1 == config_.epochs;
@@ -333,8 +338,8 @@ bool Trainer::end_epoch(const Totals& train, double epoch_seconds, int64_t image
     watched = summary.validation->mean_loss();
   else if (summary.test)
     watched = summary.test->mean_loss();
-  bool stop = false;
-  if (early_stopping_ && watched) stop = early_stopping_->step(*watched, model_->state_dict());
+  const bool patience_spent =
+      early_stopping_ && watched && early_stopping_->step(*watched, model_->state_dict());
   if (ema_) ema_->restore();
   if (schedule_->needs_metric() && watched) schedule_->step(*watched);
   if (summary.test) last_test_accuracy_ = summary.test->accuracy();
@@ -376,11 +381,8 @@ bool Trainer::end_epoch(const Totals& train, double epoch_seconds, int64_t image
   position_.batch = 0;
   epoch_totals_ = {};
   save_checkpoint();
-  if (hooks_.after_epoch && hooks_.after_epoch(summary)) {
-    hook_stopped_ = true;
-    return true;
-  }
-  return stop;
+  if (hooks_.after_epoch && hooks_.after_epoch(summary)) return Verdict::hook;
+  return patience_spent ? Verdict::early_stopping : Verdict::train_on;
 }
 
 int Trainer::finish(const std::string& stopped) {
@@ -418,19 +420,13 @@ int Trainer::finish(const std::string& stopped) {
 }
 
 std::vector<int64_t> Trainer::predictions(const std::shared_ptr<const data::Dataset>& dataset) {
-  const bool was_training = model_->is_training();
-  model_->eval();
-  NoGradGuard no_grad;
-  data::DataLoader loader(dataset, {.batch_size = 500, .num_workers = config_.workers});
   std::vector<int64_t> out;
   out.reserve(size_t(dataset->size()));
-  for (const data::Batch& batch : loader) {
-    const Tensor labels =
-        contiguous(to(argmax(predict(normalized(batch.inputs)), 1), Device::cpu()));
+  for_each_prediction(dataset, [&](const data::Batch&, const Tensor& logits) {
+    const Tensor labels = contiguous(to(argmax(logits, 1), Device::cpu()));
     const int64_t* p = labels.data<int64_t>();
     out.insert(out.end(), p, p + labels.numel());
-  }
-  if (was_training) model_->train();
+  });
   return out;
 }
 
@@ -455,12 +451,16 @@ int Trainer::run() {
     }
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - epoch_start).count();
-    if (end_epoch(epoch_totals_, seconds, epoch_totals_.seen - seen_before)) {
-      if (hook_stopped_) return finish("hook");
-      if (!hooks_.quiet)
-        std::printf("early stopping: no better loss for %ld epochs\n",
-                    long(config_.early_stopping));
-      return finish("early_stopping");
+    switch (end_epoch(epoch_totals_, seconds, epoch_totals_.seen - seen_before)) {
+      case Verdict::train_on:
+        break;
+      case Verdict::hook:
+        return finish("hook");
+      case Verdict::early_stopping:
+        if (!hooks_.quiet)
+          std::printf("early stopping: no better loss for %ld epochs\n",
+                      long(config_.early_stopping));
+        return finish("early_stopping");
     }
   }
   return finish("completed");

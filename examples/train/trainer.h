@@ -85,6 +85,8 @@ class Trainer {
     double seconds = 0;  // training time before this process
   };
   enum class EpochEnd { completed, diverged };
+  // What end_epoch decided: train on, or why the run stops.
+  enum class Verdict { train_on, early_stopping, hook };
 
   void build_schedule();
   void apply_init();
@@ -94,13 +96,17 @@ class Trainer {
   void save_checkpoint() const;
   EpochEnd train_epoch();
   Totals evaluate(const std::shared_ptr<const data::Dataset>& dataset);
+  // Calls `visit(batch, logits)` on the dataset's batches in order, in eval mode and with no
+  // graph; the model's mode is restored after.
+  void for_each_prediction(const std::shared_ptr<const data::Dataset>& dataset,
+                           const std::function<void(const data::Batch&, const Tensor&)>& visit);
   // A loader's batch [N, C, H, W] in [0, 1], on the device and normalized per channel.
   Tensor normalized(const Tensor& images) const;
   // Logits of normalized inputs, averaged with the mirror images' under --tta.
   Tensor predict(const Tensor& inputs);
   // After an epoch: evaluations, the schedule, early stopping, the summary line and record, and
-  // the checkpoint; true when training stops. `images`: those this process trained on.
-  bool end_epoch(const Totals& train, double epoch_seconds, int64_t images);
+  // the checkpoint. `images`: those this process trained on.
+  Verdict end_epoch(const Totals& train, double epoch_seconds, int64_t images);
   int finish(const std::string& stopped);
   // --eval-only: the test accuracy of the --resume file's weights.
   int evaluate_only();
@@ -125,7 +131,6 @@ class Trainer {
   Totals epoch_totals_;  // of the epoch under way, carried across a resume
   int64_t steps_per_epoch_ = 0;
   std::optional<double> last_test_accuracy_, last_validation_accuracy_;
-  bool hook_stopped_ = false;  // the after_epoch hook ended the run
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
 };
 
