@@ -1,7 +1,7 @@
-// The convolution driver of the int8 kernels: per image and group, im2col into panels of pixels,
-// then the weight's rows (output channels) against them, so that each output row is a run of an
-// NCHW plane. Threads take whole images when there are enough of them, else share each image's
-// panels.
+// The convolution driver of the int8 kernels: per image and group, the channel-blocked image,
+// whose pixels the kernels read as panels (in place at stride 1, else through im2col), against the
+// weight's rows (output channels), so that each output row is a run of an NCHW plane. Threads take
+// whole images when there are enough of them, else share each image's panels.
 #include "quant/int8_conv.h"
 
 #include <omp.h>

@@ -4,6 +4,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <atomic>
 
 #include "core/error.h"
 
@@ -14,16 +15,16 @@ namespace {
 // The largest byte of x: an OR is enough to see whether one has its top bit set.
 bool has_8bit_value(const uint8_t* x, int64_t n) {
   constexpr int64_t kChunk = 1 << 16;
-  bool found = false;
+  std::atomic<bool> found{false};
   parallel_ranges((n + kChunk - 1) / kChunk, 4, [&](int64_t begin, int64_t end) {
-    for (int64_t c = begin; c < end && !found; ++c) {
+    for (int64_t c = begin; c < end && !found.load(std::memory_order_relaxed); ++c) {
       uint8_t bits = 0;
       const int64_t stop = std::min(n, (c + 1) * kChunk);
       for (int64_t i = c * kChunk; i < stop; ++i) bits |= x[i];
-      if (bits & 0x80) found = true;  // a benign race: any thread may only set it
+      if (bits & 0x80) found.store(true, std::memory_order_relaxed);
     }
   });
-  return found;
+  return found.load();
 }
 
 }  // namespace

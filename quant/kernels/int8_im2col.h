@@ -1,5 +1,6 @@
-// im2col for the int8 convolution: one image's column matrix written straight into the kernels'
-// panels (Note [int8 layouts] in int8_kernels.h), output pixels as lanes. Private to quant/.
+// The int8 convolution's column matrix: one image laid out in channel blocks, which the kernels
+// read as panels of output pixels (Note [int8 layouts] in int8_kernels.h), in place at stride 1,
+// else copied out by im2col. Private to quant/.
 #pragma once
 
 #include <cstdint>

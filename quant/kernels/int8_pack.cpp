@@ -21,11 +21,13 @@ inline void put(uint8_t* group_bytes, int64_t j, T value, Format format) {
   group_bytes[2 * j + 1] = static_cast<uint8_t>(wide >> 8);
 }
 
-template <class T>
-void rows_impl(const T* src, int64_t rows, int64_t depth, int64_t ld, Format format, uint8_t* out) {
+}  // namespace
+
+void pack_rows(const uint8_t* src, int64_t rows, int64_t depth, int64_t ld, Format format,
+               uint8_t* out) {
   const int64_t bytes = row_bytes(depth, format);
   for (int64_t r = 0; r < rows; ++r) {
-    const T* row = src + r * ld;
+    const uint8_t* row = src + r * ld;
     uint8_t* dst = out + r * bytes;
     if (format == Format::quads) {
       std::memcpy(dst, row, size_t(depth));
@@ -35,18 +37,6 @@ void rows_impl(const T* src, int64_t rows, int64_t depth, int64_t ld, Format for
     for (int64_t k = 0; k < depth; ++k) put(dst, k, row[k], format);
     std::fill(dst + 2 * depth, dst + bytes, uint8_t{0});
   }
-}
-
-}  // namespace
-
-void pack_rows(const uint8_t* src, int64_t rows, int64_t depth, int64_t ld, Format format,
-               uint8_t* out) {
-  rows_impl(src, rows, depth, ld, format, out);
-}
-
-void pack_rows(const int8_t* src, int64_t rows, int64_t depth, int64_t ld, Format format,
-               uint8_t* out) {
-  rows_impl(src, rows, depth, ld, format, out);
 }
 
 void pack_panels(const int8_t* src, int64_t lanes, int64_t depth, int64_t ld, Format format,

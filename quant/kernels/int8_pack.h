@@ -1,6 +1,6 @@
-// Packing 8-bit matrices into the kernels' layouts (Note [int8 layouts] in int8_kernels.h): as
-// rows (a linear layer's activations, a convolution's weights) or as panels (a linear layer's
-// weights). im2col builds a convolution's panels itself (int8_im2col.h). Private to quant/.
+// Packing a linear layer's operands into the kernels' layouts (Note [int8 layouts] in
+// int8_kernels.h): its activations as rows, its weights as panels. A convolution's are packed by
+// int8_im2col.h. Private to quant/.
 #pragma once
 
 #include <cstdint>
@@ -15,12 +15,9 @@ inline int64_t panel_bytes(int64_t depth, Format format) {
   return 4 * kLanes * depth_groups(depth, format);
 }
 
-// rows x depth values (row r at src + r * ld) as packed rows, out[r * row_bytes + ...]: quads
-// copy the bytes, pairs widen each value to int16 (sign- or zero-extended after T); the depth is
-// padded with zeros.
+// rows x depth uint8 values (row r at src + r * ld) as packed rows, out[r * row_bytes + ...]:
+// quads copy the bytes, pairs widen each value to int16; the depth is padded with zeros.
 void pack_rows(const uint8_t* src, int64_t rows, int64_t depth, int64_t ld, Format format,
-               uint8_t* out);
-void pack_rows(const int8_t* src, int64_t rows, int64_t depth, int64_t ld, Format format,
                uint8_t* out);
 
 // lanes x depth values (lane l at src + l * ld) as panel_count(lanes) panels, zeros past the
