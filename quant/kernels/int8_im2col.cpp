@@ -133,11 +133,21 @@ void im2col_panels(const uint8_t* blocked, const Im2colShape& s, Format format, 
   for (int64_t t = panel_begin; t < panel_end; ++t) {
     uint8_t* dst = out + (t - panel_begin) * stride;
     const int64_t p0 = t * kLanes;
-    // The pixels of [p0, p0 + 16) in one output row at stride 1 are 16 contiguous groups.
-    if (p0 + kLanes <= pixels && s.stride[1] == 1 && p0 / s.ow == (p0 + kLanes - 1) / s.ow) {
+    // The pixels of [p0, p0 + 16) in one output row are 16 groups `stride` apart: contiguous at
+    // stride 1, one copy.
+    if (p0 + kLanes <= pixels && p0 / s.ow == (p0 + kLanes - 1) / s.ow) {
       const uint8_t* src = blocked + blocked_pixel_origin(s, p0);
-      for (int64_t g = 0; g < groups; ++g)
-        std::memcpy(dst + 4 * kLanes * g, src + group_offset[size_t(g)], 4 * kLanes);
+      if (s.stride[1] == 1) {
+        for (int64_t g = 0; g < groups; ++g)
+          std::memcpy(dst + 4 * kLanes * g, src + group_offset[size_t(g)], 4 * kLanes);
+        continue;
+      }
+      const int64_t step = 4 * s.stride[1];
+      for (int64_t g = 0; g < groups; ++g) {
+        const uint8_t* at = src + group_offset[size_t(g)];
+        for (int64_t l = 0; l < kLanes; ++l)
+          std::memcpy(dst + 4 * (kLanes * g + l), at + l * step, 4);
+      }
       continue;
     }
     int64_t lane_origin[kLanes];

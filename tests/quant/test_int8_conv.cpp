@@ -40,6 +40,8 @@ const ConvCase kCases[] = {
     {1, 3, 4, 4, 2, 5, 5, 1, 2},           // kernel larger than the image, padded
     {2, 32, 16, 16, 64, 3, 3, 1, 1},       // the small CNN's second layer
     {1, 17, 5, 21, 19, 3, 3, 3, 1, 1, 1},  // stride 3
+    {2, 8, 9, 34, 16, 3, 3, 2, 1},         // stride 2, output rows of 17: whole panels in a row
+    {1, 4, 5, 50, 5, 3, 3, 3, 1, 2},       // stride 3 and dilation 2 on wide rows
 };
 
 struct ConvData {
