@@ -1,4 +1,4 @@
-// The contract between the int8 GEMM drivers (int8_gemm.cpp, int8_conv.cpp) and the kernels
+// The contract between the int8 GEMM drivers (int8_linear.cpp, int8_conv.cpp) and the kernels
 // that run the products: the operand layouts, the fused output step, and one entry per kernel.
 // Private to quant/.
 #pragma once
@@ -47,12 +47,16 @@ inline int64_t panel_count(int64_t lanes) { return (lanes + kLanes - 1) / kLanes
 // What happens to the exact sum c = raw - correction[channel], in the tile's registers, before it
 // is stored at out + r * ld + lane (in elements):
 //   int32:   c;
-//   uint8:   clamp(nearbyint(fma(float(c), multiplier, offset)), lo, hi) + zero_point, where
-//            lo = qmin - zero_point and hi = qmax - zero_point (clamping first is the same for
-//            integer bounds and keeps the conversion in range);
+//   uint8:   nearbyint(clamp(fma(float(c), multiplier, offset), lo, hi)) + zero_point, where
+//            lo = qmin - zero_point and hi = qmax - zero_point: for integer bounds the same as
+//            clamping after rounding (int8_requant.h), and the conversion stays in range;
 //   float32: fma(float(c), multiplier, offset), and max(., 0) with relu.
-// Every kernel evaluates this in this order with a fused multiply-add, so that all of them give
-// the same bits (scalar_output in int8_epilogue.h is the reference).
+// Every kernel evaluates this in this order, with the multiply-add fused explicitly
+// (_mm256_fmadd_ps, std::fma): whether a * b + c becomes an FMA on an FMA CPU depends on the
+// compiler and its mode (clang and GCC's gnu++ modes contract it, GCC's ISO modes do not), and a
+// scalar kernel that rounds twice differs from the vector one in the last bit, which moves a value
+// sitting at a rounding half. So all of them give the same bits (scalar_output in int8_epilogue.h
+// is the reference) under any flags, and no file needs -ffp-contract=off.
 struct Epilogue {
   enum class Kind : uint8_t { int32, uint8, float32 };
   Kind kind = Kind::int32;
