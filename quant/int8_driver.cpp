@@ -51,7 +51,7 @@ void run_int8_product(kernels::KernelFn kernel, const kernels::Problem& p) {
   // Below a few tiles' worth of rows per thread, the panels are shared out instead.
   constexpr int64_t kRowsPerThread = 32;
   if (threads > 1 && p.rows >= threads * kRowsPerThread) {
-    constexpr int64_t kAlign = 8;  // whole register tiles of every kernel
+    constexpr int64_t kAlign = 24;  // whole register tiles of 4, 6 or 8 rows
     const int64_t units = (p.rows + kAlign - 1) / kAlign;
     parallel_ranges(units, 1, [&](int64_t begin, int64_t end) {
       kernel(p, begin * kAlign, std::min(p.rows, end * kAlign), 0, panels);

@@ -54,7 +54,13 @@ NABLA_INT8_TARGET void gemm_avx2_u7(const Problem& p, int64_t row_begin, int64_t
 
 NABLA_INT8_TARGET void gemm_avx2_exact(const Problem& p, int64_t row_begin, int64_t row_end,
                                        int64_t panel_begin, int64_t panel_end) {
-  gemm_tiles<MaddwdMac>(p, row_begin, row_end, panel_begin, panel_end);
+  // Linear layers' int16 activation rows take 6 rows a tile (12 accumulators), which measured
+  // about 1.2x faster than 4 on Zen 3; convolutions keep 4, which divides their channel counts.
+  if (p.rows_unsigned) {
+    gemm_tiles<MaddwdMac, 6>(p, row_begin, row_end, panel_begin, panel_end);
+  } else {
+    gemm_tiles<MaddwdMac, 4>(p, row_begin, row_end, panel_begin, panel_end);
+  }
 }
 
 }  // namespace nabla::quant::kernels

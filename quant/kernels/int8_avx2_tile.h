@@ -26,19 +26,19 @@ namespace {
 // A Mac has `static __m256i mac(__m256i acc, __m256i row, __m256i lanes)`: acc plus, in each of
 // the 8 lanes, the dot product of the broadcast row group with the lane's group.
 
-// Rows of the register tile: 4 rows of 16 lanes are 8 accumulators, of the 16 registers, beside
-// the two panel vectors and the broadcast; the multiplies (two per cycle on Zen 3 and Skylake)
-// are then the bottleneck, not the loads.
-constexpr int64_t kTileRows = 4;
+// Rows of the register tile, by default: 4 rows of 16 lanes are 8 accumulators, of the 16
+// registers, beside the two panel vectors and the broadcast, and 4 divides the channel counts of
+// convolutions. At most 6 (12 accumulators) fit.
+constexpr int64_t kDefaultTileRows = 4;
 // Rows of the broadcast side kept hot while the panels stream past them (L2).
 constexpr int64_t kRowBlockBytes = 128 * 1024;
 
 // The accumulators are locals, copied out once: GCC keeps them in registers then, where writing
 // through the output array inside the loop made it spill and copy them at every step.
-template <class Mac, bool kPacked>
+template <class Mac, bool kPacked, int64_t kTileRows>
 NABLA_INT8_TARGET inline void tile_accumulate(const uint8_t* const* rows, const uint8_t* half0,
                                               const uint8_t* half1, const int64_t* group_offset,
-                                              int64_t groups, __m256i out[kTileRows][2]) {
+                                              int64_t groups, __m256i out[][2]) {
   __m256i a[kTileRows][2];
   const uint8_t* r[kTileRows];
 #pragma GCC unroll 8
@@ -151,7 +151,7 @@ NABLA_INT8_TARGET inline void store_row(const Epilogue& e, int64_t r, int64_t l0
 // The kernel entry (KernelFn): row blocks that stay in L2, each swept by every panel, each panel
 // (in L1) by the block's row tiles. A last, partial tile repeats its last row, whose results are
 // not stored, so that the tile always has its full shape.
-template <class Mac>
+template <class Mac, int64_t kTileRows = kDefaultTileRows>
 NABLA_INT8_TARGET void gemm_tiles(const Problem& p, int64_t row_begin, int64_t row_end,
                                   int64_t panel_begin, int64_t panel_end) {
   const int64_t block = std::max<int64_t>(
@@ -168,9 +168,10 @@ NABLA_INT8_TARGET void gemm_tiles(const Problem& p, int64_t row_begin, int64_t r
           row[i] = p.row_data + (r + std::min(i, rows - 1)) * p.row_stride;
         __m256i acc[kTileRows][2];
         if (p.group_offset) {
-          tile_accumulate<Mac, false>(row, half[0], half[1], p.group_offset, p.groups, acc);
+          tile_accumulate<Mac, false, kTileRows>(row, half[0], half[1], p.group_offset, p.groups,
+                                                 acc);
         } else {
-          tile_accumulate<Mac, true>(row, half[0], half[1], nullptr, p.groups, acc);
+          tile_accumulate<Mac, true, kTileRows>(row, half[0], half[1], nullptr, p.groups, acc);
         }
         for (int64_t i = 0; i < rows; ++i)
           store_row(p.epilogue, r + i, t * kLanes, lanes, acc[i][0], acc[i][1]);
