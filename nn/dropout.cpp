@@ -61,7 +61,9 @@ DropConnect::DropConnect(std::shared_ptr<WeightedLayer> layer, double p)
 
 Tensor DropConnect::forward(const Tensor& x) {
   if (!is_training() || p_ == 0) return (*layer_)(x);
-  return layer_->forward_with_weight(x, drop(layer_->weight(), p_, layer_->weight().shape()));
+  // The mask drops entries of the weight the layer computes with (its weight transform applied).
+  Tensor weight = layer_->effective_weight();
+  return layer_->forward_with_weight(x, drop(weight, p_, weight.shape()));
 }
 
 std::string DropConnect::extra_repr() const { return describe(p_); }

@@ -52,10 +52,15 @@ std::string LoadReport::to_string() const {
 Module::Module(std::string type_name) : type_name_(std::move(type_name)) {}
 
 Tensor Module::operator()(const Tensor& input) {
-  Tensor output = forward(input);
-  // A hook may remove itself; iterate over a copy.
+  // A hook or transform may remove itself; each loop iterates over a copy.
+  Tensor x = input;
+  auto input_transforms = input_transforms_;
+  for (auto& [handle, transform] : input_transforms) x = transform(*this, x);
+  Tensor output = forward(x);
+  auto output_transforms = output_transforms_;
+  for (auto& [handle, transform] : output_transforms) output = transform(*this, x, output);
   auto hooks = forward_hooks_;
-  for (auto& [handle, hook] : hooks) hook(*this, input, output);
+  for (auto& [handle, hook] : hooks) hook(*this, x, output);
   return output;
 }
 
@@ -99,6 +104,16 @@ void Module::add_child(const std::string& name, std::shared_ptr<Module> module) 
   check_new_name(name, "module");
   NABLA_CHECK(module != nullptr, ValueError, type_name_, "::register_module: '", name, "' is null");
   children_.emplace_back(name, std::move(module));
+}
+
+std::shared_ptr<Module> Module::remove_module(const std::string& name) {
+  auto it = std::find_if(children_.begin(), children_.end(),
+                         [&](const auto& entry) { return entry.first == name; });
+  NABLA_CHECK(it != children_.end(), ValueError, type_name_, "::remove_module: no child named '",
+              name, "'");
+  std::shared_ptr<Module> child = std::move(it->second);
+  children_.erase(it);
+  return child;
 }
 
 NamedTensors Module::named_parameters(bool recurse) const {
@@ -244,6 +259,24 @@ int64_t Module::register_forward_hook(ForwardHook hook) {
 
 void Module::remove_forward_hook(int64_t handle) {
   std::erase_if(forward_hooks_, [&](const auto& entry) { return entry.first == handle; });
+}
+
+int64_t Module::register_input_transform(InputTransform transform) {
+  input_transforms_.emplace_back(next_hook_handle_, std::move(transform));
+  return next_hook_handle_++;
+}
+
+void Module::remove_input_transform(int64_t handle) {
+  std::erase_if(input_transforms_, [&](const auto& entry) { return entry.first == handle; });
+}
+
+int64_t Module::register_output_transform(OutputTransform transform) {
+  output_transforms_.emplace_back(next_hook_handle_, std::move(transform));
+  return next_hook_handle_++;
+}
+
+void Module::remove_output_transform(int64_t handle) {
+  std::erase_if(output_transforms_, [&](const auto& entry) { return entry.first == handle; });
 }
 
 std::string Module::summary(const Shape& input_shape) {

@@ -38,6 +38,11 @@ class Module {
  public:
   // Sees a module's input and output after each forward: summaries, K-FAC's statistics.
   using ForwardHook = std::function<void(Module&, const Tensor& input, const Tensor& output)>;
+  // Replaces a module's input before forward, or its output after it (PyTorch's forward pre-hooks
+  // and forward hooks that return a value): what quantization-aware training inserts its fake
+  // quantizers with, leaving the module's own forward as it is.
+  using InputTransform = std::function<Tensor(Module&, const Tensor& input)>;
+  using OutputTransform = std::function<Tensor(Module&, const Tensor& input, const Tensor& output)>;
 
   // `type_name` is what printing shows: "Linear", "BatchNorm2d".
   explicit Module(std::string type_name);
@@ -45,7 +50,8 @@ class Module {
   Module(const Module&) = delete;
   Module& operator=(const Module&) = delete;
 
-  // Calls forward, then the forward hooks.
+  // Applies the input transforms in order, calls forward, applies the output transforms in
+  // order, then calls the forward hooks, which see the transformed input and the final output.
   Tensor operator()(const Tensor& input);
   virtual Tensor forward(const Tensor& input);
 
@@ -62,6 +68,10 @@ class Module {
     add_child(name, module);
     return module;
   }
+  // Unregisters the child `name` (one that a tool attached, such as an observer) and returns it;
+  // a ValueError when there is none. A container that also keeps the child in its own list
+  // (Sequential) still calls it: remove only what register_module alone added.
+  std::shared_ptr<Module> remove_module(const std::string& name);
 
   // ---- What the module holds, children's entries prefixed with their names ----
   NamedTensors named_parameters(bool recurse = true) const;
@@ -96,9 +106,19 @@ class Module {
   // Runs one forward pass on zeros of `input_shape` (eval mode, no grad) and tabulates every
   // layer's output shape and parameter count.
   std::string summary(const Shape& input_shape);
+  // Hooks and transforms share one sequence of handles, so a handle names one of them.
   int64_t register_forward_hook(ForwardHook hook);
   void remove_forward_hook(int64_t handle);
-  bool has_forward_hooks() const { return !forward_hooks_.empty(); }
+  int64_t register_input_transform(InputTransform transform);
+  void remove_input_transform(int64_t handle);
+  int64_t register_output_transform(OutputTransform transform);
+  void remove_output_transform(int64_t handle);
+  // Whether anything outside the module sees or changes its input or output: forward hooks, input
+  // or output transforms. A fused path that computes a module's output without calling the module
+  // (batch_norm_activation) must run the modules one by one when this is true.
+  bool has_forward_hooks() const {
+    return !forward_hooks_.empty() || !input_transforms_.empty() || !output_transforms_.empty();
+  }
 
   // Prints the module tree like PyTorch: `Linear(in_features=784, out_features=10, bias=true)`.
   friend std::ostream& operator<<(std::ostream& os, const Module& module);
@@ -125,6 +145,8 @@ class Module {
   std::vector<std::pair<std::string, Buffer>> buffers_;
   std::vector<std::pair<std::string, std::shared_ptr<Module>>> children_;
   std::vector<std::pair<int64_t, ForwardHook>> forward_hooks_;
+  std::vector<std::pair<int64_t, InputTransform>> input_transforms_;
+  std::vector<std::pair<int64_t, OutputTransform>> output_transforms_;
   int64_t next_hook_handle_ = 0;
 };
 

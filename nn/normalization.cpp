@@ -69,6 +69,13 @@ void BatchNorm::update_running_stats(const Tensor& mean, const Tensor& var, int6
   add_(running_var_, unbiased, momentum);
 }
 
+void BatchNorm::freeze_statistics(bool on) {
+  NABLA_CHECK(!on || options_.track_running_stats, ValueError, type_name(),
+              "::freeze_statistics: a layer without running statistics (track_running_stats "
+              "false) has none to freeze");
+  statistics_frozen_ = on;
+}
+
 Tensor BatchNorm::forward(const Tensor& x) { return forward(x, {}); }
 
 Tensor BatchNorm::forward(const Tensor& x, const BatchNormEpilogue& epilogue) {
@@ -78,7 +85,8 @@ Tensor BatchNorm::forward(const Tensor& x, const BatchNormEpilogue& epilogue) {
               x.size(1), " channels, expected ", num_features_);
   const int64_t count = x.numel() / num_features_;
 
-  if (is_training() || !options_.track_running_stats) {
+  // Frozen statistics take the running-statistics path below in both modes, epilogue included.
+  if ((is_training() || !options_.track_running_stats) && !statistics_frozen_) {
     NABLA_CHECK(count > 1, ValueError, type_name(),
                 ": training needs more than one value per channel, got input ", x.shape());
     // The batch's statistics: one fused op (Note [fused batch norm]).

@@ -21,7 +21,8 @@ struct BatchNormOptions {
 class BatchNorm : public Module {
  public:
   // x [N, C, ...] -> same shape. Training: normalize by the batch's mean and biased variance,
-  // and fold them into running_mean / running_var (unbiased). Eval: use the running values.
+  // and fold them into running_mean / running_var (unbiased). Eval, or statistics frozen: use
+  // the running values.
   Tensor forward(const Tensor& x) override;
   // forward(x), then the epilogue's residual added and its ReLU applied: in training, in the
   // same pass over the tensor.
@@ -32,7 +33,17 @@ class BatchNorm : public Module {
   const Tensor& running_mean() const { return running_mean_; }
   const Tensor& running_var() const { return running_var_; }
   const Tensor& num_batches_tracked() const { return num_batches_tracked_; }
+  double eps() const { return options_.eps; }
+  int64_t num_features() const { return num_features_; }
   void reset_running_stats();
+
+  // Frozen, the layer normalizes with its running statistics and never updates them, in train
+  // mode too (PyTorch QAT's freeze_bn_stats): once batch norm is folded into the convolution
+  // before it, training must see the statistics int8 inference will use. Gradients still reach
+  // weight, bias and the input. Needs track_running_stats. Not saved in the state dict: a model
+  // loaded from a checkpoint freezes again.
+  void freeze_statistics(bool on = true);
+  bool statistics_frozen() const { return statistics_frozen_; }
 
  protected:
   BatchNorm(std::string type_name, std::vector<int64_t> valid_ranks, int64_t num_features,
@@ -45,6 +56,7 @@ class BatchNorm : public Module {
   std::vector<int64_t> valid_ranks_;
   int64_t num_features_;
   BatchNormOptions options_;
+  bool statistics_frozen_ = false;
   Tensor weight_, bias_, running_mean_, running_var_, num_batches_tracked_;
 };
 
@@ -62,9 +74,9 @@ class BatchNorm2d : public BatchNorm {
       : BatchNorm("BatchNorm2d", {4}, num_features, options) {}
 };
 
-// act(bn(x) + residual) (no residual when undefined). When act is a ReLU and no forward hook
-// watches bn or act, so that nobody sees the tensors in between, it runs as BatchNorm's fused
-// epilogue; otherwise module by module.
+// act(bn(x) + residual) (no residual when undefined). When act is a ReLU and no forward hook or
+// transform watches bn or act (has_forward_hooks), so that nobody sees or changes the tensors in
+// between, it runs as BatchNorm's fused epilogue; otherwise module by module.
 Tensor batch_norm_activation(BatchNorm& bn, Module& act, const Tensor& x,
                              const Tensor& residual = Tensor());
 
