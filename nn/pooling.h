@@ -17,6 +17,8 @@ class MaxPool2d : public Module {
  public:
   explicit MaxPool2d(int64_t kernel_size, Pool2dOptions options = {});
   Tensor forward(const Tensor& x) override;
+  // What quantized conversion copies into its uint8 pooling.
+  const Pool2dParams& params() const { return params_; }
 
  protected:
   std::string extra_repr() const override;
