@@ -1,0 +1,92 @@
+// convert: a calibrated float model to an int8 one. Converters keyed by module type rebuild each
+// part as int8 modules that pass uint8 tensors, every edge's scale and zero point fixed from the
+// calibration; batch norm is folded into the convolution before it, ReLU fused into the product.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "nn/module.h"
+#include "nn/weighted_layer.h"
+#include "quant/prepared.h"
+#include "quant/quantized_module.h"
+#include "quant/quantized_weight.h"
+
+namespace nabla::quant {
+
+// Where convert finds the quantization of each edge and weight: by default, what prepare and
+// calibrate recorded; tests and tools may supply their own.
+struct QParamsSource {
+  // The qparams of a module's output (per-tensor); nullopt when it was not observed.
+  std::function<std::optional<QParams>(const nn::Module& module)> output;
+  // The qparams of the model's input.
+  std::function<std::optional<QParams>(const nn::Module& root)> input;
+  // A layer's learned weight qparams (QAT); nullopt or unset: per-channel symmetric from the
+  // (folded) float weight.
+  std::function<std::optional<QParams>(const nn::WeightedLayer& layer)> weight;
+};
+
+class ConvertContext;
+
+// A part's int8 replacement and the qparams of its uint8 output (nullopt: it returns float).
+struct Converted {
+  std::shared_ptr<nn::Module> module;
+  std::optional<EdgeQParams> output;
+};
+
+// Converts `module` (called `name` in the model, for messages) whose input arrives as uint8 at
+// `input`. With float_output the result must return float (the model's last part), otherwise
+// uint8.
+using Converter =
+    std::function<Converted(nn::Module& module, const std::string& name, const EdgeQParams& input,
+                            bool float_output, ConvertContext& context)>;
+
+// Registers (or replaces) the converter for modules whose type_name() is `type_name`: how a user's
+// own block types join convert. Built in: Sequential, SmallCNN, MLP (a chain of layers),
+// BasicBlock and ResNet.
+void register_converter(const std::string& type_name, Converter converter);
+bool has_converter(const std::string& type_name);
+
+class ConvertContext {
+ public:
+  explicit ConvertContext(QParamsSource source) : source_(std::move(source)) {}
+
+  // The registered converter of module's type; a ValueError naming the type and `name` when none.
+  Converted convert(nn::Module& module, const std::string& name, const EdgeQParams& input,
+                    bool float_output);
+  // The observed output qparams of `module` as a uint8 edge; a ValueError naming it when missing.
+  EdgeQParams output_qparams(const nn::Module& module, const std::string& name) const;
+  // `layer`'s int8 weight: from its QAT weight qparams when it has them and `weight` is its own
+  // stored weight (batch norm folded in place, or none), else per-channel symmetric.
+  QuantizedWeight quantize_weight(const nn::WeightedLayer& layer, const Tensor& weight) const;
+  const QParamsSource& source() const { return source_; }
+
+ private:
+  QParamsSource source_;
+};
+
+// The int8 model: a Quantize at the model input's qparams, then `model` converted, returning
+// float logits. prepared_model must be in eval mode's state (its batch norms' running statistics
+// are folded) and calibrated: every edge needs qparams from `source`.
+std::shared_ptr<nn::Module> convert(nn::Module& prepared_model, const QParamsSource& source);
+// The same with what prepare (or prepare_qat) and calibrate recorded: output_qparams,
+// input_qparams and weight_qparams of quant/prepared.h. A ValueError for a model not prepared.
+std::shared_ptr<nn::Module> convert(nn::Module& prepared_model);
+// That source.
+QParamsSource prepared_qparams();
+
+// The converters' common pieces, for users writing their own.
+// conv [+ bn] [+ relu] as one QuantizedConv2d: bn folded, output at `output` (nullopt: float).
+std::shared_ptr<nn::Module> convert_conv(const nn::Module& conv, const nn::Module* bn, bool relu,
+                                         const EdgeQParams& input,
+                                         std::optional<EdgeQParams> output,
+                                         const ConvertContext& context);
+// linear [+ relu] as one QuantizedLinear.
+std::shared_ptr<nn::Module> convert_linear(const nn::Module& linear, bool relu,
+                                           const EdgeQParams& input,
+                                           std::optional<EdgeQParams> output,
+                                           const ConvertContext& context);
+
+}  // namespace nabla::quant
