@@ -89,28 +89,35 @@ void freeze_observers(nn::Module& model, bool on) {
 
 void freeze_batch_norm(nn::Module& model, const Tensor& example_input) {
   FoldResult result = fuse_conv_bn(model, example_input);
-  // Folding rescaled each output channel of the weights; a frozen (or learned) weight scale
-  // would quantize the folded weight with the old ranges. They restart from the folded weight.
   for (const FusionChain& chain : result.folded) {
     nn::Module* layer = result.graph.nodes[static_cast<size_t>(chain.layer)].module;
     for (auto& [name, child] : layer->named_children()) {
       auto fq = std::dynamic_pointer_cast<FakeQuantize>(child);
-      if (name != kWeightFakeQuant || !fq) continue;
-      fq->observer().reset();
-      fq->observer().observe(dynamic_cast<nn::WeightedLayer&>(*layer).weight());
-      fq->update_qparams();
+      if (!fq) continue;
+      if (name == kWeightFakeQuant) {
+        // Folding rescaled each output channel of the weight; a frozen (or learned) weight scale
+        // would quantize the folded weight with the old ranges. They restart from the new one.
+        fq->observer().reset();
+        fq->observer().observe(dynamic_cast<nn::WeightedLayer&>(*layer).weight());
+        fq->update_qparams();
+      } else if (name == kOutputFakeQuant) {
+        // The layer's output is now the batch norm's up to a bias: no longer a quantization
+        // point (int8 runs the pair as one op), and its range is stale.
+        fq->enable_observer(false);
+        fq->enable_fake_quant(false);
+      }
     }
   }
 }
 
 void QatSchedule::on_epoch_start(nn::Module& model, int64_t epoch, const Tensor& example_input) {
-  if (!observers_frozen_ && observer_freeze_epoch && epoch >= *observer_freeze_epoch) {
+  if (!observers_frozen && observer_freeze_epoch && epoch >= *observer_freeze_epoch) {
     freeze_observers(model);
-    observers_frozen_ = true;
+    observers_frozen = true;
   }
-  if (!bn_frozen_ && bn_freeze_epoch && epoch >= *bn_freeze_epoch) {
+  if (!bn_frozen && bn_freeze_epoch && epoch >= *bn_freeze_epoch) {
     freeze_batch_norm(model, example_input);
-    bn_frozen_ = true;
+    bn_frozen = true;
   }
 }
 

@@ -42,9 +42,10 @@ void freeze_observers(nn::Module& model, bool on = true);
 // Folds every conv/linear -> batch norm pair that a trace of model(example_input) finds, in
 // place (fuse_conv_bn): training continues on the folded weights, the batch norms reduced to
 // per-channel biases with frozen statistics, so that it sees what int8 inference computes.
-// With fake quantization off the eval output is unchanged up to float rounding; with it on, it
-// moves by the new rounding of the folded weights, whose fake quantizers re-observe them (LSQ
-// scales restart from that range).
+// The folded layers' weight fake quantizers re-observe the new weights (LSQ scales restart from
+// that range), and their output fake quantizers (prepare_qat without an example input) switch
+// off: the layer's output is no longer a quantization point. With fake quantization off the
+// eval output is unchanged up to float rounding.
 void freeze_batch_norm(nn::Module& model, const Tensor& example_input);
 
 // One call per epoch from a training loop: at observer_freeze_epoch freeze_observers, at
@@ -54,10 +55,11 @@ struct QatSchedule {
   std::optional<int64_t> observer_freeze_epoch = std::nullopt;
   std::optional<int64_t> bn_freeze_epoch = std::nullopt;
 
-  void on_epoch_start(nn::Module& model, int64_t epoch, const Tensor& example_input);
+  // What the schedule has applied so far.
+  bool observers_frozen = false;
+  bool bn_frozen = false;
 
- private:
-  bool observers_frozen_ = false, bn_frozen_ = false;
+  void on_epoch_start(nn::Module& model, int64_t epoch, const Tensor& example_input);
 };
 
 }  // namespace nabla::quant
