@@ -121,6 +121,7 @@ std::optional<QParams> input_qparams(const nn::Module& root) {
 std::optional<QParams> weight_qparams(const nn::WeightedLayer& layer) {
   auto fq = std::dynamic_pointer_cast<FakeQuantize>(child(layer, kWeightFakeQuant));
   if (!fq || !fq->observer().has_observed()) return std::nullopt;
+  if (!fq->learnable() && fq->observer_enabled()) return std::nullopt;
   return fq->qparams();
 }
 

@@ -97,8 +97,10 @@ const Observer* input_observer(const nn::Module& root);
 // seen no data.
 std::optional<QParams> output_qparams(const nn::Module& module);
 std::optional<QParams> input_qparams(const nn::Module& root);
-// QAT's fake quantizer on the layer's weight: its current qparams (LSQ's learned scales);
-// nullopt without one (PTQ: convert computes them from the weight).
+// QAT's fake quantizer on the layer's weight: its qparams when they are fixed (observer frozen)
+// or learned (LSQ). nullopt without one (PTQ), or while its observer still follows the weight
+// (each forward observes the current weight): then, like PTQ, convert computes them from the
+// final weight, which the last optimizer step changed after the last forward.
 std::optional<QParams> weight_qparams(const nn::WeightedLayer& layer);
 
 // Removes everything prepare or prepare_qat attached: observers, fake quantizers, hooks,

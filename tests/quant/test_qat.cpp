@@ -93,7 +93,11 @@ TEST_CASE("prepare_qat: the output is fake_quantize at every point, recomputed b
             linear_of(relu(linear_of(x, fc1.weight(), fc1.bias())), fc2.weight(), fc2.bias()), y) >
         1e-4);
 
-  // The qparams convert reads: per-channel weights, per-tensor activations.
+  // The qparams convert reads: per-channel weights, per-tensor activations. A weight whose
+  // observer still follows it has none of its own (convert computes them from the final
+  // weight); frozen, the ones training used.
+  CHECK_FALSE(weight_qparams(fc1));
+  freeze_observers(*model);
   std::optional<QParams> w1 = weight_qparams(fc1);
   REQUIRE(w1);
   CHECK(w1->channels() == 3);
