@@ -23,7 +23,9 @@
 #include "nn/pooling.h"
 #include "quant/calibrate.h"
 #include "quant/convert.h"
+#include "quant/fake_quantize_module.h"
 #include "quant/prepare.h"
+#include "quant/qat.h"
 #include "quant/quantized_block.h"
 #include "quant/quantized_conv.h"
 #include "testing.h"
@@ -160,6 +162,50 @@ TEST_CASE("convert: ResNet-20 with projection and zero-pad shortcuts stays close
       if (name.ends_with(".weight")) int8_weights += t.dtype() == kInt8 ? 1 : -1000;
     CHECK(blocks == 9);
     CHECK(int8_weights == (shortcut == nn::models::Shortcut::projection ? 19 + 2 : 19 + 0) + 1);
+  }
+}
+
+TEST_CASE("convert: after QAT the int8 model computes what the fake-quantized one simulated") {
+  for (bool resnet : {false, true}) {
+    CAPTURE(resnet);
+    manual_seed(15);
+    std::shared_ptr<nn::Module> model;
+    if (resnet)
+      model = nn::models::resnet20({.width = 0.5});
+    else
+      model = std::make_shared<nn::models::SmallCNN>(nn::models::ModelOptions{.width = 0.25});
+    warm_up_batch_norm(*model);
+    prepare_qat(*model, {}, batch(0, 2));
+    // The fake quantizers' ranges from 4 batches (no weight updates here), then for the ResNet
+    // batch norm folded in place, as a QAT schedule does: convert then uses the fake quantizers'
+    // weight scales.
+    int64_t next = 0;
+    calibrate(
+        *model,
+        [&]() -> std::optional<Tensor> {
+          return next < 4 ? std::optional(batch(next++)) : std::nullopt;
+        },
+        4);
+    if (resnet) freeze_batch_norm(*model, batch(0, 2));
+    freeze_observers(*model);
+    model->eval();
+    auto q = convert(*model);
+    // The reference is the QAT model itself, fake quantization on. The int8 model differs by
+    // the -128 weights it clamps to -127, and by the rounding of the float sums.
+    const Agreement a = compare(*model, *q, core::slice(images(), 0, 64, 96));
+    const std::string kind = resnet ? "ResNet-20" : "SmallCNN";
+    MESSAGE(kind, " after QAT: relative error to the fake-quantized model ", a.relative_error,
+            ", argmax agreement ", a.argmax_agreement);
+    CHECK(a.relative_error < 0.03);
+    CHECK(a.argmax_agreement >= 0.95);
+    // The stem's int8 weight scales are the fake quantizer's.
+    const auto& stem = dynamic_cast<const nn::WeightedLayer&>(*model->named_children()[0].second);
+    REQUIRE(weight_qparams(stem).has_value());
+    Tensor converted;
+    for (auto& [name, t] : q->state_dict())
+      if (name == "model.conv1.weight_scale") converted = t;
+    REQUIRE(converted.defined());
+    CHECK(converted.to_vector<float>() == weight_qparams(stem)->scale.to_vector<float>());
   }
 }
 
