@@ -56,7 +56,7 @@ Registry& registry() {
                                    bool float_output, ConvertContext& c) -> Converted {
       std::optional<EdgeQParams> out;
       if (!float_output) out = c.output_qparams(m, name);
-      return {convert_linear(m, false, in, out, c), out};
+      return {convert_linear(m, nullptr, false, in, out, c), out};
     };
     add_resnet_converters(reg->converters);
     return reg;
@@ -142,13 +142,8 @@ Converted convert_chain(nn::Module& module, const std::string& name, const EdgeQ
       if (i != float_at)
         output = context.output_qparams(*items[size_t(last)].second,
                                         join(name, items[size_t(last)].first));
-      out->push_back(
-          child_name, conv ? convert_conv(*m, bn, relu, *edge, output, context) : [&] {
-            NABLA_CHECK(!bn, ValueError, "convert: '", full,
-                        "': batch norm after a Linear is not "
-                        "folded; remove it or fold it first");
-            return convert_linear(*m, relu, *edge, output, context);
-          }());
+      out->push_back(child_name, conv ? convert_conv(*m, bn, relu, *edge, output, context)
+                                      : convert_linear(*m, bn, relu, *edge, output, context));
       edge = output;
       i = end - 1;
     } else if (auto* pool = dynamic_cast<const nn::MaxPool2d*>(m.get())) {
@@ -251,16 +246,23 @@ std::shared_ptr<nn::Module> convert_conv(const nn::Module& module, const nn::Mod
                                            output, relu);
 }
 
-std::shared_ptr<nn::Module> convert_linear(const nn::Module& module, bool relu,
-                                           const EdgeQParams& input,
+std::shared_ptr<nn::Module> convert_linear(const nn::Module& module, const nn::Module* bn,
+                                           bool relu, const EdgeQParams& input,
                                            std::optional<EdgeQParams> output,
                                            const ConvertContext& context) {
   const auto* linear = dynamic_cast<const nn::Linear*>(&module);
   NABLA_CHECK(linear, ValueError, "convert_linear: expected a Linear, got ", module.type_name());
   NoGradGuard no_grad;
-  const QuantizedWeight q = context.quantize_weight(*linear, linear->weight());
-  return std::make_shared<QuantizedLinear>(q.weight, q.scale, float32(linear->bias()), input,
-                                           output, relu);
+  Tensor weight = linear->weight(), bias = linear->bias();
+  if (bn) {
+    const auto* norm = dynamic_cast<const nn::BatchNorm*>(bn);
+    NABLA_CHECK(norm, ValueError, "convert_linear: expected a batch norm, got ", bn->type_name());
+    FoldedConv folded = fold_linear_bn(*linear, *norm);
+    weight = folded.weight;
+    bias = folded.bias;
+  }
+  const QuantizedWeight q = context.quantize_weight(*linear, weight);
+  return std::make_shared<QuantizedLinear>(q.weight, q.scale, float32(bias), input, output, relu);
 }
 
 std::shared_ptr<nn::Module> convert(nn::Module& prepared_model, const QParamsSource& source) {

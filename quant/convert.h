@@ -83,9 +83,9 @@ std::shared_ptr<nn::Module> convert_conv(const nn::Module& conv, const nn::Modul
                                          const EdgeQParams& input,
                                          std::optional<EdgeQParams> output,
                                          const ConvertContext& context);
-// linear [+ relu] as one QuantizedLinear.
-std::shared_ptr<nn::Module> convert_linear(const nn::Module& linear, bool relu,
-                                           const EdgeQParams& input,
+// linear [+ bn (BatchNorm1d over features)] [+ relu] as one QuantizedLinear.
+std::shared_ptr<nn::Module> convert_linear(const nn::Module& linear, const nn::Module* bn,
+                                           bool relu, const EdgeQParams& input,
                                            std::optional<EdgeQParams> output,
                                            const ConvertContext& context);
 

@@ -122,7 +122,7 @@ Converted convert_resnet(nn::Module& resnet, const std::string& name, const Edge
   // -> [N, classes]
   std::optional<EdgeQParams> logits;
   if (!float_output) logits = context.output_qparams(fc, join(name, "fc"));
-  out->push_back("fc", convert_linear(fc, false, edge, logits, context));
+  out->push_back("fc", convert_linear(fc, nullptr, false, edge, logits, context));
   return {out, logits};
 }
 

@@ -265,6 +265,41 @@ TEST_CASE("convert: a chain from hand-set qparams fuses conv, batch norm and ReL
   CHECK(a.relative_error < 0.05);
 }
 
+TEST_CASE("convert: Linear, BatchNorm1d and ReLU fuse into one QuantizedLinear") {
+  manual_seed(17);
+  auto fc1 = std::make_shared<nn::Linear>(3 * 8 * 8, 32);
+  nn::Sequential model({std::make_shared<nn::Flatten>(), fc1, std::make_shared<nn::BatchNorm1d>(32),
+                        std::make_shared<nn::ReLU>(), std::make_shared<nn::Linear>(32, 10)});
+  const Tensor x = core::slice(core::slice(images(), 2, 0, 8), 3, 0, 8);
+  {
+    NoGradGuard no_grad;
+    model.train();
+    for (int64_t i = 0; i < 4; ++i) model(core::slice(x, 0, i * 16, (i + 1) * 16));
+  }
+  model.eval();
+  prepare(model, min_max_config(), core::slice(x, 0, 0, 2));
+  int64_t next = 0;
+  calibrate(
+      model,
+      [&]() -> std::optional<Tensor> {
+        if (next >= 4) return std::nullopt;
+        ++next;
+        return core::slice(x, 0, 16 * (next - 1), 16 * next);
+      },
+      4);
+  auto q = convert(model);
+  int64_t linears = 0, norms = 0;
+  for (auto& [name, m] : q->named_modules()) {
+    linears += m->type_name() == "QuantizedLinear";
+    norms += m->type_name() == "BatchNorm1d";
+  }
+  CHECK(linears == 2);
+  CHECK(norms == 0);
+  const Agreement a = compare(model, *q, core::slice(x, 0, 64, 96));
+  MESSAGE("Linear + BatchNorm1d + ReLU: relative error ", a.relative_error);
+  CHECK(a.relative_error < 0.03);
+}
+
 TEST_CASE("convert: a user's block type joins through register_converter") {
   // A block that doubles its input: in int8 the same bytes at twice the scale.
   struct Double : nn::Module {
