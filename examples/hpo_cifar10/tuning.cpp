@@ -45,8 +45,9 @@ std::shared_ptr<hpo::Sampler> make_sampler(const TuningOptions& o,
 }  // namespace
 
 TuningResult tune(TrainingObjective& objective, const TuningOptions& o) {
-  NABLA_CHECK(o.epochs >= 1 && o.budget >= double(o.epochs), ValueError, "the budget (", o.budget,
-              " epochs) must allow one run of ", o.epochs, " epochs");
+  NABLA_CHECK(o.epochs >= 1 && (o.budget == 0 || o.budget >= double(o.epochs)), ValueError,
+              "the budget (", o.budget, " epochs) must allow one run of ", o.epochs,
+              " epochs, or be 0 to use a finished study");
   std::vector<hpo::TrialPtr> prior;
   if (!o.warm_start_study.empty()) {
     for (const hpo::TrialPtr& t : source_trials(o))

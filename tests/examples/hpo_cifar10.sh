@@ -1,7 +1,7 @@
 #!/bin/bash
 # hpo_cifar10 end to end on the real CIFAR-10 subset, seconds per trial: a Hyperband study that
 # prunes and completes in a SQLite file, the file read back by nabla-hpo and resumed, a trial
-# rerun from its record, ASHA, the multi-objective front, and usage errors.
+# rerun from its record, the best retrained, ASHA, the multi-objective front, and usage errors.
 # Usage: hpo_cifar10.sh HPO_CIFAR10 NABLA_HPO WORK_DIR DATA_DIR
 set -euo pipefail
 tune=$1 hpo=$2 work=$3 data=$4
@@ -34,6 +34,12 @@ grep -q "^10 trials" resumed.txt || fail "the resumed study does not hold 10 tri
 grep -q "code_version" hb/trials.json || fail "the trials do not record the code version"
 "$tune" "${task[@]}" --storage "$db" --study hyperband-seed-0 --rerun 3 | tee rerun.txt
 grep -q "reproduced" rerun.txt || fail "trial 3 did not reproduce"
+
+# The finished study's best configuration and the default one, retrained on all 600 images and
+# tested once each, with no further tuning.
+"$tune" "${task[@]}" --epochs 1 --storage "$db" --study hyperband-seed-0 --budget 0 --retrain \
+  --retrain-images 600 | tee retrain.txt
+grep -q "tuned - default: [+-][0-9]" retrain.txt || fail "--budget 0 --retrain did not compare"
 
 # ASHA: successive halving's pruner inside optimize, until 9 epochs are spent.
 "$tune" "${task[@]}" --epochs 3 --method asha --budget 9 --seed 1 > asha.txt
