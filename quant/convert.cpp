@@ -41,6 +41,62 @@ struct Registry {
 Converted convert_chain(nn::Module& module, const std::string& name, const EdgeQParams& input,
                         bool float_output, ConvertContext& context);
 
+Tensor float32(const Tensor& t) {
+  return t.defined() ? core::contiguous(core::to(t, kFloat32)) : t;
+}
+
+// A skipped Conv2d or Linear (ConvertOptions::skip) as a new float layer with its batch norm
+// folded in, so that the float model's own modules (and what prepare attached to them) stay out
+// of the int8 model: [dequant] -> layer [-> relu] [-> quant at `output`].
+std::shared_ptr<nn::Module> float_group(const nn::Module& module, const nn::Module* bn, bool relu,
+                                        const EdgeQParams& input,
+                                        const std::optional<EdgeQParams>& output) {
+  NoGradGuard no_grad;
+  const auto* norm = dynamic_cast<const nn::BatchNorm*>(bn);
+  std::shared_ptr<nn::Module> layer;
+  if (const auto* conv = dynamic_cast<const nn::Conv2d*>(&module)) {
+    Tensor weight = conv->weight(), bias = conv->bias();
+    if (norm) {
+      FoldedConv folded = fold_conv_bn(*conv, *norm);
+      weight = folded.weight;
+      bias = folded.bias;
+    }
+    const Conv2dParams& p = conv->params();
+    // weight: [out, in / groups, k, k]
+    auto copy =
+        std::make_shared<nn::Conv2d>(weight.size(1) * p.groups, weight.size(0), weight.size(2),
+                                     nn::Conv2dOptions{.stride = p.stride[0],
+                                                       .padding = p.padding[0],
+                                                       .dilation = p.dilation[0],
+                                                       .groups = p.groups,
+                                                       .bias = bias.defined()});
+    nn::StateDict state{{"weight", float32(weight)}};
+    if (bias.defined()) state.emplace_back("bias", float32(bias));
+    copy->load_state_dict(state);
+    layer = copy;
+  } else {
+    const auto& linear = dynamic_cast<const nn::Linear&>(module);
+    Tensor weight = linear.weight(), bias = linear.bias();
+    if (norm) {
+      FoldedConv folded = fold_linear_bn(linear, *norm);
+      weight = folded.weight;
+      bias = folded.bias;
+    }
+    // weight: [out, in]
+    auto copy = std::make_shared<nn::Linear>(weight.size(1), weight.size(0), bias.defined());
+    nn::StateDict state{{"weight", float32(weight)}};
+    if (bias.defined()) state.emplace_back("bias", float32(bias));
+    copy->load_state_dict(state);
+    layer = copy;
+  }
+  auto group = std::make_shared<nn::Sequential>();
+  group->push_back("dequant", std::make_shared<Dequantize>(input));
+  group->push_back("layer", layer);
+  if (relu) group->push_back("relu", std::make_shared<nn::ReLU>());
+  if (output) group->push_back("quant", std::make_shared<Quantize>(*output));
+  return group;
+}
+
 Registry& registry() {
   static Registry* r = [] {
     auto* reg = new Registry;
@@ -142,8 +198,11 @@ Converted convert_chain(nn::Module& module, const std::string& name, const EdgeQ
       if (i != float_at)
         output = context.output_qparams(*items[size_t(last)].second,
                                         join(name, items[size_t(last)].first));
-      out->push_back(child_name, conv ? convert_conv(*m, bn, relu, *edge, output, context)
-                                      : convert_linear(*m, bn, relu, *edge, output, context));
+      if (context.skipped(full))
+        out->push_back(child_name, float_group(*m, bn, relu, *edge, output));
+      else
+        out->push_back(child_name, conv ? convert_conv(*m, bn, relu, *edge, output, context)
+                                        : convert_linear(*m, bn, relu, *edge, output, context));
       edge = output;
       i = end - 1;
     } else if (auto* pool = dynamic_cast<const nn::MaxPool2d*>(m.get())) {
@@ -167,10 +226,6 @@ Converted convert_chain(nn::Module& module, const std::string& name, const EdgeQ
     edge = std::nullopt;
   }
   return {out, edge};
-}
-
-Tensor float32(const Tensor& t) {
-  return t.defined() ? core::contiguous(core::to(t, kFloat32)) : t;
 }
 
 }  // namespace
@@ -213,6 +268,19 @@ EdgeQParams ConvertContext::output_qparams(const nn::Module& module,
   NABLA_CHECK(q.has_value(), ValueError, "convert: no output qparams for '", name, "' (",
               module.type_name(), "); prepare and calibrate the model first");
   return EdgeQParams::from(*q, "convert");
+}
+
+bool ConvertContext::skipped(const std::string& name) {
+  if (!options_.skip.count(name)) return false;
+  reached_.insert(name);
+  return true;
+}
+
+std::vector<std::string> ConvertContext::unreached_skips() const {
+  std::vector<std::string> out;
+  for (const std::string& name : options_.skip)
+    if (!reached_.count(name)) out.push_back(name);
+  return out;
 }
 
 QuantizedWeight ConvertContext::quantize_weight(const nn::WeightedLayer& layer,
@@ -266,13 +334,24 @@ std::shared_ptr<nn::Module> convert_linear(const nn::Module& module, const nn::M
 }
 
 std::shared_ptr<nn::Module> convert(nn::Module& prepared_model, const QParamsSource& source) {
+  return convert(prepared_model, source, ConvertOptions{});
+}
+
+std::shared_ptr<nn::Module> convert(nn::Module& prepared_model, const QParamsSource& source,
+                                    const ConvertOptions& options) {
   std::optional<QParams> q = source.input ? source.input(prepared_model) : std::nullopt;
   NABLA_CHECK(q.has_value(), ValueError,
               "convert: the model's input has no qparams; prepare and calibrate the model first");
   const EdgeQParams input = EdgeQParams::from(*q, "convert");
-  ConvertContext context(source);
+  ConvertContext context(source, options);
   NoGradGuard no_grad;
   Converted body = context.convert(prepared_model, "", input, true);
+  const std::vector<std::string> unreached = context.unreached_skips();
+  NABLA_CHECK(unreached.empty(), ValueError, "convert: cannot keep '",
+              unreached.empty() ? "" : unreached.front(),
+              "' in float: it is not a Conv2d or Linear of a Sequential, SmallCNN or MLP chain of "
+              "the model (",
+              unreached.size(), " such name(s) in ConvertOptions::skip)");
   auto model = std::make_shared<nn::Sequential>();
   model->push_back("quant", std::make_shared<Quantize>(input));
   model->push_back("model", body.module);
@@ -287,10 +366,14 @@ QParamsSource prepared_qparams() {
 }
 
 std::shared_ptr<nn::Module> convert(nn::Module& prepared_model) {
+  return convert(prepared_model, ConvertOptions{});
+}
+
+std::shared_ptr<nn::Module> convert(nn::Module& prepared_model, const ConvertOptions& options) {
   NABLA_CHECK(is_prepared(prepared_model), ValueError,
               "convert: the model is not prepared; run prepare (or prepare_qat) and calibrate "
               "first, or pass a QParamsSource");
-  return convert(prepared_model, prepared_qparams());
+  return convert(prepared_model, prepared_qparams(), options);
 }
 
 }  // namespace nabla::quant

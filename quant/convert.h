@@ -6,7 +6,9 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
+#include <vector>
 
 #include "nn/module.h"
 #include "nn/weighted_layer.h"
@@ -26,6 +28,16 @@ struct QParamsSource {
   // A layer's learned weight qparams (QAT); nullopt or unset: per-channel symmetric from the
   // (folded) float weight.
   std::function<std::optional<QParams>(const nn::WeightedLayer& layer)> weight;
+};
+
+// Mixed precision: what convert leaves in float.
+struct ConvertOptions {
+  // Conv2d and Linear layers, by their dotted names in the float model ("conv1", "layer1.0.conv1"
+  // is not reached: only chains, that is Sequential, SmallCNN and MLP parts, honour it), that
+  // stay float: each becomes Dequantize -> the float layer (its batch norm folded in) [-> ReLU]
+  // -> Quantize at its observed output qparams, so that the int8 layers around it see the same
+  // edges as without the skip. A name that convert never reaches is a ValueError.
+  std::set<std::string> skip;
 };
 
 class ConvertContext;
@@ -51,7 +63,8 @@ bool has_converter(const std::string& type_name);
 
 class ConvertContext {
  public:
-  explicit ConvertContext(QParamsSource source) : source_(std::move(source)) {}
+  explicit ConvertContext(QParamsSource source, ConvertOptions options = {})
+      : source_(std::move(source)), options_(std::move(options)) {}
 
   // The registered converter of module's type; a ValueError naming the type and `name` when none.
   Converted convert(nn::Module& module, const std::string& name, const EdgeQParams& input,
@@ -62,18 +75,29 @@ class ConvertContext {
   // stored weight (batch norm folded in place, or none), else per-channel symmetric.
   QuantizedWeight quantize_weight(const nn::WeightedLayer& layer, const Tensor& weight) const;
   const QParamsSource& source() const { return source_; }
+  // Whether the layer called `name` stays float (ConvertOptions::skip); records that the name was
+  // reached.
+  bool skipped(const std::string& name);
+  // The skip names no converter asked about.
+  std::vector<std::string> unreached_skips() const;
 
  private:
   QParamsSource source_;
+  ConvertOptions options_;
+  std::set<std::string> reached_;
 };
 
 // The int8 model: a Quantize at the model input's qparams, then `model` converted, returning
 // float logits. prepared_model must be in eval mode's state (its batch norms' running statistics
 // are folded) and calibrated: every edge needs qparams from `source`.
 std::shared_ptr<nn::Module> convert(nn::Module& prepared_model, const QParamsSource& source);
+// The same with some layers left float (mixed precision).
+std::shared_ptr<nn::Module> convert(nn::Module& prepared_model, const QParamsSource& source,
+                                    const ConvertOptions& options);
 // The same with what prepare (or prepare_qat) and calibrate recorded: output_qparams,
 // input_qparams and weight_qparams of quant/prepared.h. A ValueError for a model not prepared.
 std::shared_ptr<nn::Module> convert(nn::Module& prepared_model);
+std::shared_ptr<nn::Module> convert(nn::Module& prepared_model, const ConvertOptions& options);
 // That source.
 QParamsSource prepared_qparams();
 
