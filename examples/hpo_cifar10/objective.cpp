@@ -1,5 +1,7 @@
 #include "objective.h"
 
+#include <sstream>
+
 #include "hpo/pruner.h"
 #include "latency.h"
 #include "search_space.h"
@@ -76,12 +78,27 @@ TrainingObjective::Outcome TrainingObjective::train(const train::TrainConfig& co
   }
   NABLA_CHECK(exit_code == 0, ValueError, "the training loss diverged after ", outcome.result.steps,
               " steps");
-  if (objectives_ == Objectives::accuracy_latency_parameters) {
-    const Device device = config.device == "cuda" ? Device::cuda() : Device::cpu();
-    const int64_t channels = task_.data.channels, size = task_.data.image_size;
-    outcome.latency_ms = inference_latency_ms(trainer.model(), {1, channels, size, size}, device);
-  }
+  if (objectives_ == Objectives::accuracy_latency_parameters)
+    outcome.latency_ms = latency_ms(config, trainer.model());
   return outcome;
+}
+
+double TrainingObjective::latency_ms(const train::TrainConfig& config, nn::Module& model) {
+  // Latency depends on the architecture, not on the weights: timing each architecture once makes
+  // equal networks tie, where timing noise would otherwise rank them and put copies on the front.
+  std::ostringstream key;
+  key << config.model << " width " << config.width << " depth " << config.depth << " on "
+      << config.device;
+  {
+    std::lock_guard lock(mutex_);
+    if (auto it = latency_by_architecture_.find(key.str()); it != latency_by_architecture_.end())
+      return it->second;
+  }
+  const Device device = config.device == "cuda" ? Device::cuda() : Device::cpu();
+  const int64_t channels = task_.data.channels, size = task_.data.image_size;
+  const double ms = inference_latency_ms(model, {1, channels, size, size}, device);
+  std::lock_guard lock(mutex_);
+  return latency_by_architecture_.emplace(key.str(), ms).first->second;
 }
 
 std::vector<double> TrainingObjective::values(const Outcome& outcome) const {

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -66,6 +67,8 @@ class TrainingObjective {
     int64_t parameters = 0;
   };
   Outcome train(const train::TrainConfig& config, hpo::Trial* reporting_to);
+  // The inference latency of the config's architecture, measured the first time it is seen.
+  double latency_ms(const train::TrainConfig& config, nn::Module& model);
   std::vector<double> values(const Outcome& outcome) const;
   void record(hpo::Trial& trial, const train::TrainConfig& config, const Outcome& outcome,
               bool pruned);
@@ -75,6 +78,7 @@ class TrainingObjective {
   mutable std::mutex mutex_;
   std::vector<Evaluation> evaluations_;
   double epochs_trained_ = 0;
+  std::map<std::string, double> latency_by_architecture_;
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
 };
 
