@@ -1,7 +1,7 @@
 // nabla's quantization module in one include: schemes, quantize/dequantize, observers, fake
 // quantization (straight-through and LSQ) and the FakeQuantize module, batch-norm folding and
-// the PTQ and QAT preparation flows, and the integer side: int8 modules, convert, dynamic
-// quantization and int8 checkpoints.
+// the PTQ and QAT preparation flows, the integer side (int8 modules, convert, dynamic
+// quantization, int8 checkpoints) and the report (SQNR, size, latency, accuracy, sensitivity).
 #pragma once
 
 #include "quant/calibrate.h"
@@ -32,3 +32,4 @@
 #include "quant/quantized_module.h"
 #include "quant/quantized_pool.h"
 #include "quant/quantized_weight.h"
+#include "quant/report.h"
