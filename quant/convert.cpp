@@ -2,10 +2,13 @@
 // single layers, and convert itself.
 #include "quant/convert.h"
 
+#include <cmath>
+#include <limits>
 #include <map>
 #include <mutex>
 
 #include "autograd/grad_mode.h"
+#include "core/creation.h"
 #include "core/error.h"
 #include "core/ops.h"
 #include "nn/activation.h"
@@ -291,6 +294,17 @@ QuantizedWeight ConvertContext::quantize_weight(const nn::WeightedLayer& layer,
   if (q && (weight.is_same(layer.weight()) ||
             weight.to_vector<float>() == layer.weight().to_vector<float>()))
     return quantize_weight_with(weight, *q, "convert");
+  if (options_.per_tensor_weights) {
+    double max_abs = 0;
+    for (float w : float32(weight).to_vector<float>())
+      max_abs = std::max(max_abs, double(std::abs(w)));
+    const double scale =
+        max_abs > 0 ? max_abs / 127 : double(std::numeric_limits<float>::epsilon());
+    const QParams per_tensor{.scale = full({1}, scale),
+                             .zero_point = zeros({1}, TensorOptions{.dtype = kInt64}),
+                             .scheme = {.dtype = QDType::int8, .mode = QMode::symmetric}};
+    return quantize_weight_with(weight, per_tensor, "convert");
+  }
   return quantize_weight_per_channel(weight);
 }
 

@@ -37,7 +37,10 @@ struct ConvertOptions {
   // stay float: each becomes Dequantize -> the float layer (its batch norm folded in) [-> ReLU]
   // -> Quantize at its observed output qparams, so that the int8 layers around it see the same
   // edges as without the skip. A name that convert never reaches is a ValueError.
-  std::set<std::string> skip;
+  std::set<std::string> skip = {};
+  // One symmetric scale per weight tensor (max |w| / 127) instead of one per output channel, for
+  // the layers without QAT-learned weight qparams: coarser, offered to compare the two.
+  bool per_tensor_weights = false;
 };
 
 class ConvertContext;
