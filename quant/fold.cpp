@@ -13,7 +13,7 @@
 namespace nabla::quant {
 namespace {
 
-// The folding of Note in fold.h, computed in float64 and returned in the weight's dtype.
+// fold.h's W' and b', computed in float64 and returned in the weight's dtype.
 FoldedConv fold(const char* op, const Tensor& weight, const Tensor& bias, const nn::BatchNorm& bn) {
   NABLA_CHECK(bn.running_mean().defined(), ValueError, op, ": ", bn.type_name(),
               " has no running statistics (track_running_stats false) to fold");

@@ -10,7 +10,7 @@
 #include "quant/kernels/int8_epilogue.h"
 #include "quant/kernels/int8_kernels.h"
 
-// The shared tile and everything below carry this target (Note in int8_avx2_tile.h).
+// The shared tile and everything below carry this target (int8_avx2_tile.h says why).
 #define NABLA_INT8_TARGET __attribute__((target("avx2,fma,avxvnni")))
 #include "quant/kernels/int8_avx2_tile.h"
 
