@@ -5,7 +5,7 @@
 
 namespace nabla::hpo_cifar10 {
 
-// The median wall time in milliseconds of `repeats` forward passes of `input_shape` zeros, in
+// The shortest wall time in milliseconds of `repeats` forward passes of `input_shape` zeros, in
 // evaluation mode without autograd, after a few untimed passes that fill the caches and the
 // allocator. The model's training mode is restored.
 double inference_latency_ms(nn::Module& model, const Shape& input_shape, Device device,
