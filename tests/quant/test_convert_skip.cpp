@@ -18,21 +18,19 @@
 #include "quant/convert.h"
 #include "quant/prepare.h"
 #include "quant/quantized_checkpoint.h"
+#include "quant_testing.h"
 #include "testing.h"
 
 using namespace nabla;
 using namespace nabla::quant;
 using testing::error_of;
+using namespace nabla::quant_testing;
 
 namespace {
 
 // Random images in [-1, 1]: the test is about structure and edges, not accuracy.
 Tensor images() {
-  static Tensor cached = [] {
-    manual_seed(21);
-    return core::binary(BinaryOp::sub, core::binary(BinaryOp::mul, rand({48, 3, 16, 16}), 2.0),
-                        1.0);
-  }();
+  static const Tensor cached = uniform_images({48, 3, 16, 16}, 21);
   return cached;
 }
 

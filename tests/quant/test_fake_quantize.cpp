@@ -12,6 +12,7 @@
 #include "quant/fake_quantize_module.h"
 #include "quant/load_state.h"
 #include "quant/minmax_observer.h"
+#include "quant_testing.h"
 #include "testing.h"
 
 using namespace nabla;
@@ -19,18 +20,9 @@ using namespace nabla::quant;
 using nabla::testing::check_close;
 using nabla::testing::error_of;
 using nabla::testing::values;
+using namespace nabla::quant_testing;
 
 namespace {
-Tensor f32(const std::vector<float>& v, const Shape& shape = {}) {
-  return from_vector<float>(v, shape);
-}
-Tensor f64(const std::vector<double>& v, const Shape& shape = {}) {
-  return from_vector<double>(v, shape);
-}
-QParams params(float scale, int64_t zero_point, QScheme scheme) {
-  return {
-      .scale = f32({scale}), .zero_point = from_vector<int64_t>({zero_point}), .scheme = scheme};
-}
 // d(sum(w * f(x)))/dx by backward.
 Tensor grad_of(const Tensor& x, const Tensor& y, const Tensor& w) {
   backward(sum(mul(y, w)));

@@ -12,6 +12,7 @@
 #include "quant/moving_average_observer.h"
 #include "quant/observer_factory.h"
 #include "quant/percentile_observer.h"
+#include "quant_testing.h"
 #include "testing.h"
 
 using namespace nabla;
@@ -19,11 +20,9 @@ using namespace nabla::quant;
 using nabla::testing::check_close;
 using nabla::testing::error_of;
 using nabla::testing::values;
+using namespace nabla::quant_testing;
 
 namespace {
-Tensor f32(const std::vector<float>& v, const Shape& shape = {}) {
-  return from_vector<float>(v, shape);
-}
 
 // The mean squared error of fake quantizing x with p, computed on the tensors themselves.
 double quantization_mse(const Tensor& x, const QParams& p) {

@@ -6,22 +6,14 @@
 #include "core/creation.h"
 #include "core/generator.h"
 #include "quant/qscheme.h"
+#include "quant_testing.h"
 #include "testing.h"
 
 using namespace nabla;
 using namespace nabla::quant;
 using nabla::testing::error_of;
 using nabla::testing::values;
-
-namespace {
-Tensor f32(const std::vector<float>& v, const Shape& shape = {}) {
-  return from_vector<float>(v, shape);
-}
-QParams params(float scale, int64_t zero_point, QScheme scheme) {
-  return {
-      .scale = f32({scale}), .zero_point = from_vector<int64_t>({zero_point}), .scheme = scheme};
-}
-}  // namespace
+using namespace nabla::quant_testing;
 
 TEST_CASE("QScheme: integer ranges of int8, uint8 and int4, with and without reduce_range") {
   struct Row {

@@ -17,20 +17,18 @@
 #include "quant/prepare.h"
 #include "quant/quantize_dynamic.h"
 #include "quant/report.h"
+#include "quant_testing.h"
 #include "testing.h"
 
 using namespace nabla;
 using namespace nabla::quant;
 using testing::error_of;
+using namespace nabla::quant_testing;
 
 namespace {
 
 Tensor images() {
-  static Tensor cached = [] {
-    manual_seed(31);
-    return core::binary(BinaryOp::sub, core::binary(BinaryOp::mul, rand({64, 3, 16, 16}), 2.0),
-                        1.0);
-  }();
+  static const Tensor cached = uniform_images({64, 3, 16, 16}, 31);
   return cached;
 }
 
