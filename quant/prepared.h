@@ -33,10 +33,14 @@ struct QuantConfig {
   ObserverOptions activation = {
       .scheme = {.dtype = QDType::uint8, .mode = QMode::affine, .reduce_range = true}};
   // Weights: int8 symmetric per output channel (axis 0 of Conv2d's and Linear's weights), so the
-  // int8 kernels need no weight zero point; min-max, since every weight value is known.
+  // int8 kernels need no weight zero point, in the narrow range [-127, 127] the kernels take, so
+  // that QAT's fake quantization rounds exactly as convert will; min-max, since every weight
+  // value is known.
   ObserverKind weight_observer = ObserverKind::min_max;
-  ObserverOptions weight = {
-      .scheme = {.dtype = QDType::int8, .mode = QMode::symmetric, .channel_axis = 0}};
+  ObserverOptions weight = {.scheme = {.dtype = QDType::int8,
+                                       .mode = QMode::symmetric,
+                                       .channel_axis = 0,
+                                       .narrow_range = true}};
   // Observe (QAT: fake-quantize) the model's input, which the first int8 layer quantizes.
   bool quantize_input = true;
 };

@@ -31,11 +31,11 @@ const char* name(QMode mode) { return mode == QMode::affine ? "affine" : "symmet
 int64_t QScheme::qmin() const {
   switch (dtype) {
     case QDType::int8:
-      return reduce_range ? -64 : -128;
+      return (reduce_range ? -64 : -128) + (narrow_range ? 1 : 0);
     case QDType::uint8:
       return 0;
     case QDType::int4:
-      return reduce_range ? -4 : -8;
+      return (reduce_range ? -4 : -8) + (narrow_range ? 1 : 0);
   }
   return 0;
 }
@@ -72,6 +72,7 @@ std::string QScheme::to_string() const {
   else
     os << "per-tensor";
   if (reduce_range) os << " reduce_range";
+  if (narrow_range && dtype != QDType::uint8) os << " narrow_range";
   os << " [" << qmin() << ", " << qmax() << "]";
   return os.str();
 }

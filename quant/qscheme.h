@@ -32,6 +32,11 @@ struct QScheme {
   // Drops one bit of the range: int8 [-64, 63], uint8 [0, 127], int4 [-4, 3]. x86 int8 kernels
   // without VNNI sum pairs of u8 * s8 products into int16, which saturates with 8-bit inputs.
   bool reduce_range = false;
+  // Signed types give up their most negative value, so that the range is symmetric about 0:
+  // int8 [-127, 127], int4 [-7, 7]. The int8 kernels take weights in [-127, 127], and a symmetric
+  // scale is then max|w| / 127, so the largest weight of either sign is exactly representable.
+  // No effect on uint8.
+  bool narrow_range = false;
 
   int64_t qmin() const;
   int64_t qmax() const;
@@ -69,7 +74,8 @@ struct QParams {
 //   affine:    scale = (max - min) / (qmax - qmin),  zero_point = qmin - round(min / scale),
 //              clamped to [qmin, qmax];
 //   symmetric: scale = max(-min, max) / ((qmax - qmin) / 2), zero_point 0 for signed dtypes and
-//              the mid-point (qmin + qmax + 1) / 2 for uint8 (128, or 64 with reduce_range);
+//              the mid-point (qmin + qmax + 1) / 2 for uint8 (128, or 64 with reduce_range)
+//              (with narrow_range, int8's divisor is 127, not 127.5);
 //   scale is at least float32's epsilon, so that an all-zero range stays usable.
 // A range with min > max or a non-finite bound is a ValueError.
 QParams choose_qparams(const Tensor& min, const Tensor& max, const QScheme& scheme);

@@ -15,12 +15,14 @@ struct QuantizedWeight {
 };
 
 // Symmetric per output channel: scale[o] = max |w[o]| / 127 (float32's epsilon for an all-zero
-// channel), q = clamp(nearbyint(w / scale[o]), -127, 127). 127 rather than 127.5 (PyTorch's
-// symmetric range) because the int8 kernels take weights in [-127, 127].
+// channel), q = clamp(nearbyint(w / scale[o]), -127, 127): the int8 symmetric scheme with
+// narrow_range, because the int8 kernels take weights in [-127, 127] (PyTorch's full range
+// divides by 127.5).
 QuantizedWeight quantize_weight_per_channel(const Tensor& weight);
 
 // With given qparams (QAT's learned weight scales): per-tensor or per channel along dim 0, zero
-// points 0; values clamped to [-127, 127]. A ValueError naming `op` otherwise.
+// points 0; values clamped to [-127, 127], so a scheme without narrow_range loses its -128.
+// A ValueError naming `op` otherwise.
 QuantizedWeight quantize_weight_with(const Tensor& weight, const QParams& qparams, const char* op);
 
 // q * scale[o] as float32: the weight an int8 one stands for.

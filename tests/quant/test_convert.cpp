@@ -203,7 +203,7 @@ TEST_CASE("convert: after QAT the int8 model computes what the fake-quantized on
     model->eval();
     auto q = convert(*model);
     // The reference is the QAT model itself, fake quantization on. The int8 model differs by
-    // the -128 weights it clamps to -127, and by the rounding of the float sums.
+    // the rounding of the float sums and of the requantized activations.
     const Agreement a = compare(*model, *q, core::slice(images(), 0, 64, 96));
     const std::string kind = resnet ? "ResNet-20" : "SmallCNN";
     MESSAGE(kind, " after QAT: relative error to the fake-quantized model ", a.relative_error,

@@ -200,7 +200,11 @@ TEST_CASE("QAT on Fashion-MNIST: SGD steps reduce the loss, with fixed and learn
     MESSAGE("learnable ", learnable, ": float loss ", float_loss, ", QAT loss ", first, " -> ",
             last);
     CHECK(schedule.observers_frozen);
-    CHECK(last < 0.7 * first);
+    // Training goes on under fake quantization: 30 steps take the loss a quarter below where
+    // float training left it (the first QAT step's loss depends on how much quantization cost,
+    // so it is no baseline).
+    CHECK(last < first);
+    CHECK(last < 0.75 * float_loss);
   }
 }
 

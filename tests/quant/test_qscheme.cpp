@@ -35,6 +35,13 @@ TEST_CASE("QScheme: integer ranges of int8, uint8 and int4, with and without red
   QScheme per_channel{.channel_axis = -1};
   CHECK(per_channel.axis_for(4, "test") == 3);
   CHECK(per_channel.to_string() == "int8 affine per-channel(axis=-1) [-128, 127]");
+  // narrow_range gives up the most negative value of the signed types only.
+  CHECK(QScheme{.narrow_range = true}.qmin() == -127);
+  CHECK(QScheme{.dtype = QDType::int4, .narrow_range = true}.qmin() == -7);
+  CHECK(QScheme{.dtype = QDType::uint8, .narrow_range = true}.qmin() == 0);
+  CHECK(QScheme{.dtype = QDType::int8, .reduce_range = true, .narrow_range = true}.qmin() == -63);
+  CHECK(QScheme{.mode = QMode::symmetric, .narrow_range = true}.to_string() ==
+        "int8 symmetric per-tensor narrow_range [-127, 127]");
   CHECK(error_of([&] { per_channel.axis_for(0, "quantize"); }) ==
         "quantize: channel axis -1 is out of range for a 0-d tensor (expected 0 to -1)");
   QScheme axis2{.channel_axis = 2};
@@ -86,6 +93,10 @@ TEST_CASE("choose_qparams: symmetric scales by max |x| over half the range") {
   p = choose_qparams(f32({-1}), f32({3}), {.dtype = QDType::int4, .mode = QMode::symmetric});
   CHECK(p.scale.item<float>() == doctest::Approx(0.4).epsilon(1e-7));
   CHECK(p.zero_point.item<int64_t>() == 0);
+  // narrow_range: [-127, 127], scale = 3 / 127, and -3 and 3 both land exactly on a value.
+  p = choose_qparams(f32({-3}), f32({3}), {.mode = QMode::symmetric, .narrow_range = true});
+  CHECK(p.scale.item<float>() == doctest::Approx(3.0 / 127).epsilon(1e-7));
+  CHECK(quantize(f32({-3, 3}), p).to_vector<int8_t>() == std::vector<int8_t>{-127, 127});
 }
 
 TEST_CASE("choose_qparams: an all-zero range gets float32's epsilon as its scale") {
