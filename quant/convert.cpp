@@ -300,11 +300,10 @@ QuantizedWeight ConvertContext::quantize_weight(const nn::WeightedLayer& layer,
       max_abs = std::max(max_abs, double(std::abs(w)));
     const double scale =
         max_abs > 0 ? max_abs / 127 : double(std::numeric_limits<float>::epsilon());
-    const QParams per_tensor{.scale = full({1}, scale),
-                             .zero_point = zeros({1}, TensorOptions{.dtype = kInt64}),
-                             .scheme = {.dtype = QDType::int8,
-                                                        .mode = QMode::symmetric,
-                                                        .narrow_range = true}};
+    const QParams per_tensor{
+        .scale = full({1}, scale),
+        .zero_point = zeros({1}, TensorOptions{.dtype = kInt64}),
+        .scheme = {.dtype = QDType::int8, .mode = QMode::symmetric, .narrow_range = true}};
     return quantize_weight_with(weight, per_tensor, "convert");
   }
   return quantize_weight_per_channel(weight);
