@@ -287,13 +287,9 @@ std::vector<std::string> ConvertContext::unreached_skips() const {
 }
 
 QuantizedWeight ConvertContext::quantize_weight(const nn::WeightedLayer& layer,
-                                                const Tensor& weight) const {
-  std::optional<QParams> q = source_.weight ? source_.weight(layer) : std::nullopt;
-  // Learned scales belong to the stored weight: they apply to a folded one only when folding
-  // changed nothing (batch norm folded in place during QAT).
-  if (q && (weight.is_same(layer.weight()) ||
-            weight.to_vector<float>() == layer.weight().to_vector<float>()))
-    return quantize_weight_with(weight, *q, "convert");
+                                                const Tensor& weight, bool folded) const {
+  std::optional<QParams> q = source_.weight ? source_.weight(layer, folded) : std::nullopt;
+  if (q) return quantize_weight_with(weight, *q, "convert");
   if (options_.per_tensor_weights) {
     double max_abs = 0;
     for (float w : float32(weight).to_vector<float>())
@@ -324,7 +320,7 @@ std::shared_ptr<nn::Module> convert_conv(const nn::Module& module, const nn::Mod
     weight = folded.weight;
     bias = folded.bias;
   }
-  const QuantizedWeight q = context.quantize_weight(*conv, weight);
+  const QuantizedWeight q = context.quantize_weight(*conv, weight, bn != nullptr);
   return std::make_shared<QuantizedConv2d>(q.weight, q.scale, float32(bias), conv->params(), input,
                                            output, relu);
 }
@@ -344,7 +340,7 @@ std::shared_ptr<nn::Module> convert_linear(const nn::Module& module, const nn::M
     weight = folded.weight;
     bias = folded.bias;
   }
-  const QuantizedWeight q = context.quantize_weight(*linear, weight);
+  const QuantizedWeight q = context.quantize_weight(*linear, weight, bn != nullptr);
   return std::make_shared<QuantizedLinear>(q.weight, q.scale, float32(bias), input, output, relu);
 }
 
@@ -374,10 +370,16 @@ std::shared_ptr<nn::Module> convert(nn::Module& prepared_model, const QParamsSou
   return model;
 }
 
-QParamsSource prepared_qparams() {
+QParamsSource prepared_qparams(const nn::Module& prepared_model) {
+  const QuantState* state = quant_state(prepared_model);
+  NABLA_CHECK(state, ValueError, "prepared_qparams: ", prepared_model.type_name(),
+              " is not prepared");
   return {.output = [](const nn::Module& m) { return output_qparams(m); },
           .input = [](const nn::Module& root) { return input_qparams(root); },
-          .weight = [](const nn::WeightedLayer& layer) { return weight_qparams(layer); }};
+          .weight = [state](const nn::WeightedLayer& layer, bool folded) -> std::optional<QParams> {
+            if (state->weight_folded(layer) != folded) return std::nullopt;
+            return weight_qparams(layer);
+          }};
 }
 
 std::shared_ptr<nn::Module> convert(nn::Module& prepared_model) {
@@ -388,7 +390,7 @@ std::shared_ptr<nn::Module> convert(nn::Module& prepared_model, const ConvertOpt
   NABLA_CHECK(is_prepared(prepared_model), ValueError,
               "convert: the model is not prepared; run prepare (or prepare_qat) and calibrate "
               "first, or pass a QParamsSource");
-  return convert(prepared_model, prepared_qparams(), options);
+  return convert(prepared_model, prepared_qparams(prepared_model), options);
 }
 
 }  // namespace nabla::quant

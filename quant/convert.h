@@ -25,9 +25,10 @@ struct QParamsSource {
   std::function<std::optional<QParams>(const nn::Module& module)> output;
   // The qparams of the model's input.
   std::function<std::optional<QParams>(const nn::Module& root)> input;
-  // A layer's learned weight qparams (QAT); nullopt or unset: per-channel symmetric from the
-  // (folded) float weight.
-  std::function<std::optional<QParams>(const nn::WeightedLayer& layer)> weight;
+  // A layer's weight qparams from QAT, for its int8 weight: the stored one, or with folded true
+  // the one with its batch norm folded in. nullopt or unset: per-channel symmetric from that
+  // float weight.
+  std::function<std::optional<QParams>(const nn::WeightedLayer& layer, bool folded)> weight;
 };
 
 // Mixed precision: what convert leaves in float.
@@ -74,9 +75,11 @@ class ConvertContext {
                     bool float_output);
   // The observed output qparams of `module` as a uint8 edge; a ValueError naming it when missing.
   EdgeQParams output_qparams(const nn::Module& module, const std::string& name) const;
-  // `layer`'s int8 weight: from its QAT weight qparams when it has them and `weight` is its own
-  // stored weight (batch norm folded in place, or none), else per-channel symmetric.
-  QuantizedWeight quantize_weight(const nn::WeightedLayer& layer, const Tensor& weight) const;
+  // `layer`'s int8 weight from `weight`, the stored one or (folded) with its batch norm folded
+  // in: with the source's QAT weight qparams for it when there are some, else per-channel
+  // symmetric.
+  QuantizedWeight quantize_weight(const nn::WeightedLayer& layer, const Tensor& weight,
+                                  bool folded) const;
   const QParamsSource& source() const { return source_; }
   // Whether the layer called `name` stays float (ConvertOptions::skip); records that the name was
   // reached.
@@ -101,8 +104,9 @@ std::shared_ptr<nn::Module> convert(nn::Module& prepared_model, const QParamsSou
 // input_qparams and weight_qparams of quant/prepared.h. A ValueError for a model not prepared.
 std::shared_ptr<nn::Module> convert(nn::Module& prepared_model);
 std::shared_ptr<nn::Module> convert(nn::Module& prepared_model, const ConvertOptions& options);
-// That source.
-QParamsSource prepared_qparams();
+// That source for a prepared model; a layer's weight qparams count for the weight its fake
+// quantizer saw (folded or not).
+QParamsSource prepared_qparams(const nn::Module& prepared_model);
 
 // The converters' common pieces, for users writing their own.
 // conv [+ bn] [+ relu] as one QuantizedConv2d: bn folded, output at `output` (nullopt: float).

@@ -52,6 +52,7 @@ QuantState::QuantState(QuantConfig config, bool qat)
 void QuantState::undo_all() {
   for (auto it = undo_.rbegin(); it != undo_.rend(); ++it) (*it)();
   undo_.clear();
+  folded_weights_.clear();
 }
 
 std::string QuantState::extra_repr() const {

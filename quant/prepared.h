@@ -5,6 +5,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -61,6 +62,10 @@ class QuantState : public nn::Module {
   // Something unprepare runs, last added first (removing a hook, a child, a transform).
   void on_unprepare(std::function<void()> undo) { undo_.push_back(std::move(undo)); }
   void undo_all();
+  // QAT layers whose weight fake quantizer sees the weight with its batch norm folded in (what
+  // int8 inference holds), so that convert may use its qparams for the folded weight.
+  void mark_weight_folded(const nn::Module& layer) { folded_weights_.insert(&layer); }
+  bool weight_folded(const nn::Module& layer) const { return folded_weights_.count(&layer) > 0; }
 
  protected:
   std::string extra_repr() const override;
@@ -70,6 +75,7 @@ class QuantState : public nn::Module {
   bool qat_;
   std::shared_ptr<bool> observing_ = std::make_shared<bool>(false);
   std::vector<std::function<void()>> undo_;
+  std::set<const nn::Module*> folded_weights_;
 };
 
 // Whether a layer's output is a quantization point: everything but the modules whose output

@@ -1,11 +1,17 @@
-// prepare_qat and its schedule: fake quantizers through transforms, observer freezing, and
-// batch-norm folding during training.
+// prepare_qat and its schedule: fake quantizers through transforms (a batch norm's fold simulated
+// in its layer's weight), observer freezing, and freezing batch-norm statistics.
 #include "quant/qat.h"
 
+#include <map>
+
+#include "autograd/grad_mode.h"
+#include "autograd/ops.h"
 #include "core/error.h"
+#include "core/ops.h"
 #include "nn/conv.h"
 #include "nn/linear.h"
-#include "quant/fold.h"
+#include "nn/normalization.h"
+#include "quant/module_graph.h"
 
 namespace nabla::quant {
 namespace {
@@ -18,6 +24,33 @@ std::shared_ptr<FakeQuantize> make_fake_quantize(ObserverKind kind, const Observ
 
 bool is_float(const Tensor& x) { return x.defined() && is_floating(x.dtype()); }
 
+// What folding multiplies each output channel of the weight by, gamma / sqrt(running_var + eps),
+// shaped to broadcast against it, as a constant (no gradient). A channel whose factor is 0
+// (gamma 0) keeps 1: the batch norm zeroes that channel anyway, and the transform divides by it.
+Tensor fold_factor(const nn::BatchNorm& bn, const Tensor& weight) {
+  Tensor factor = rsqrt(add(detach(bn.running_var()), bn.eps()));
+  if (bn.weight().defined()) factor = mul(factor, detach(bn.weight()));
+  factor = where(eq(factor, 0.0), 1.0, factor);
+  Shape per_row(static_cast<size_t>(weight.dim()), 1);
+  per_row[0] = weight.size(0);
+  return reshape(core::to(factor, weight.dtype()), per_row);
+}
+
+// The weight int8 inference holds for a layer a batch norm follows is the folded one, so that is
+// what is fake-quantized: w -> fq(w * f) / f, f the fold factor. Dividing by f hands the batch
+// norm a weight on the stored scale, so the stored weights, gamma and beta train as in float and
+// the optimizer's state stays theirs (PyTorch's fused ConvBn QAT modules do the same).
+void fake_quantize_folded(nn::WeightedLayer& layer, const nn::BatchNorm& bn,
+                          const std::shared_ptr<FakeQuantize>& fq, QuantState& state) {
+  const nn::BatchNorm* norm = &bn;
+  layer.set_weight_transform([fq, norm](const Tensor& weight) {
+    const Tensor factor = fold_factor(*norm, weight);
+    if (fq->observer_enabled()) fq->observer().reset();
+    return div((*fq)(mul(weight, factor)), factor);
+  });
+  state.mark_weight_folded(layer);
+}
+
 }  // namespace
 
 void prepare_qat(nn::Module& model, const QatConfig& config, const Tensor& example_input) {
@@ -26,6 +59,16 @@ void prepare_qat(nn::Module& model, const QatConfig& config, const Tensor& examp
   const QuantConfig& quant = config.quant;
   auto points = quantization_points(model, example_input);
   auto layers = model_layers(model);
+  // The batch norm after each layer, when an example input shows the chains.
+  std::map<const nn::Module*, nn::BatchNorm*> batch_norm_after;
+  if (example_input.defined()) {
+    const ModuleGraph graph = trace(model, example_input);
+    for (const FusionChain& chain : fusion_chains(graph)) {
+      if (chain.bn < 0) continue;
+      batch_norm_after[graph.nodes[static_cast<size_t>(chain.layer)].module] =
+          dynamic_cast<nn::BatchNorm*>(graph.nodes[static_cast<size_t>(chain.bn)].module);
+    }
+  }
   auto state = model.register_module(kQuantState, std::make_shared<QuantState>(quant, true));
 
   for (auto& [name, layer] : points) {
@@ -58,10 +101,14 @@ void prepare_qat(nn::Module& model, const QatConfig& config, const Tensor& examp
     }
     auto fq = layer->register_module(kWeightFakeQuant,
                                      make_fake_quantize(quant.weight_observer, options, config));
-    weighted->set_weight_transform([fq](const Tensor& weight) {
-      if (fq->observer_enabled()) fq->observer().reset();
-      return (*fq)(weight);
-    });
+    if (auto bn = batch_norm_after.find(layer); bn != batch_norm_after.end() && bn->second) {
+      fake_quantize_folded(*weighted, *bn->second, fq, *state);
+    } else {
+      weighted->set_weight_transform([fq](const Tensor& weight) {
+        if (fq->observer_enabled()) fq->observer().reset();
+        return (*fq)(weight);
+      });
+    }
     state->on_unprepare([weighted] {
       weighted->clear_weight_transform();
       weighted->remove_module(kWeightFakeQuant);
@@ -88,21 +135,31 @@ void freeze_observers(nn::Module& model, bool on) {
 }
 
 void freeze_batch_norm(nn::Module& model, const Tensor& example_input) {
-  FoldResult result = fuse_conv_bn(model, example_input);
-  for (const FusionChain& chain : result.folded) {
-    nn::Module* layer = result.graph.nodes[static_cast<size_t>(chain.layer)].module;
+  QuantState* state = quant_state(model);
+  NABLA_CHECK(state && state->qat(), ValueError, "freeze_batch_norm: ", model.type_name(),
+              " was not prepared for QAT (call quant::prepare_qat first)");
+  const ModuleGraph graph = trace(model, example_input);
+  for (const FusionChain& chain : fusion_chains(graph)) {
+    if (chain.bn < 0) continue;
+    nn::Module* layer = graph.nodes[static_cast<size_t>(chain.layer)].module;
+    auto& bn = dynamic_cast<nn::BatchNorm&>(*graph.nodes[static_cast<size_t>(chain.bn)].module);
+    bn.freeze_statistics();
+    auto* weighted = dynamic_cast<nn::WeightedLayer*>(layer);
     for (auto& [name, child] : layer->named_children()) {
       auto fq = std::dynamic_pointer_cast<FakeQuantize>(child);
       if (!fq) continue;
-      if (name == kWeightFakeQuant) {
-        // Folding rescaled each output channel of the weight; a frozen (or learned) weight scale
-        // would quantize the folded weight with the old ranges. They restart from the new one.
+      if (name == kWeightFakeQuant && weighted && !state->weight_folded(*layer)) {
+        // Prepared without an example input, the layer quantized its own weight. From now on it
+        // quantizes the folded one, whose ranges differ per channel: a frozen (or learned) scale
+        // restarts from them.
+        fake_quantize_folded(*weighted, bn, fq, *state);
+        NoGradGuard no_grad;
         fq->observer().reset();
-        fq->observer().observe(dynamic_cast<nn::WeightedLayer&>(*layer).weight());
+        fq->observer().observe(mul(weighted->weight(), fold_factor(bn, weighted->weight())));
         fq->update_qparams();
       } else if (name == kOutputFakeQuant) {
-        // The layer's output is now the batch norm's up to a bias: no longer a quantization
-        // point (int8 runs the pair as one op), and its range is stale.
+        // int8 inference runs the layer and its batch norm as one op: the layer's own output is
+        // no longer a quantization point.
         fq->enable_observer(false);
         fq->enable_fake_quant(false);
       }

@@ -1,5 +1,5 @@
 // Quantization-aware training: fake quantizers on the points prepare observes and on every
-// Conv2d/Linear weight, and the schedule that freezes observers and folds batch norm.
+// Conv2d/Linear weight, and the schedule that freezes observers and batch-norm statistics.
 #pragma once
 
 #include <cstdint>
@@ -30,8 +30,11 @@ struct QatConfig {
 // and a kWeightFakeQuant (config.quant's weight scheme, per output channel) on every Conv2d and
 // Linear through its weight transform. The weight's observer is reset before each observation,
 // so that it sees only the current weight: training then uses the qparams convert computes from
-// the final weight. Everything trains with any optimizer (LSQ scales are parameters()); a model
-// that is already prepared is a ValueError.
+// the final weight. With example_input, a layer a batch norm follows fake-quantizes the weight
+// int8 inference will hold, its batch norm folded in: w -> fq(w * f) / f per output channel,
+// f = gamma / sqrt(running_var + eps) (as PyTorch's ConvBn QAT modules); the stored weight and
+// the batch norm train as in float. Everything trains with any optimizer (LSQ scales are
+// parameters()); a model that is already prepared is a ValueError.
 void prepare_qat(nn::Module& model, const QatConfig& config = {},
                  const Tensor& example_input = Tensor());
 
@@ -39,13 +42,14 @@ void prepare_qat(nn::Module& model, const QatConfig& config = {},
 // on with them (LSQ scales keep learning). on = false enables the observers again.
 void freeze_observers(nn::Module& model, bool on = true);
 
-// Folds every conv/linear -> batch norm pair that a trace of model(example_input) finds, in
-// place (fuse_conv_bn): training continues on the folded weights, the batch norms reduced to
-// per-channel biases with frozen statistics, so that it sees what int8 inference computes.
-// The folded layers' weight fake quantizers re-observe the new weights (LSQ scales restart from
-// that range), and their output fake quantizers (prepare_qat without an example input) switch
-// off: the layer's output is no longer a quantization point. With fake quantization off the
-// eval output is unchanged up to float rounding.
+// Freezes the running statistics of every batch norm that follows a conv/linear in a trace of
+// model(example_input): from then on training normalizes with them, as int8 inference does, and
+// the fold factor stays fixed. No weight changes, so the optimizer's state stays valid. A layer
+// prepared without an example input starts fake-quantizing its folded weight (its weight fake
+// quantizer re-observes; LSQ scales restart from that range), and its output fake quantizer
+// switches off: int8 inference runs it with its batch norm as one op. With fake quantization
+// off, the eval output is unchanged up to float rounding. A model not prepared for QAT is a
+// ValueError.
 void freeze_batch_norm(nn::Module& model, const Tensor& example_input);
 
 // One call per epoch from a training loop: at observer_freeze_epoch freeze_observers, at

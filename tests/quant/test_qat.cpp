@@ -22,7 +22,9 @@
 #include "nn/loss.h"
 #include "nn/normalization.h"
 #include "quant/fake_quantize.h"
+#include "quant/fold.h"
 #include "quant/qat.h"
+#include "quant/quantized_weight.h"
 #include "testing.h"
 
 using namespace nabla;
@@ -238,22 +240,71 @@ TEST_CASE("freeze_observers: qparams stay fixed while fake quantization goes on"
   CHECK(input_qparams(*model)->scale.item<double>() > input_scale);
 }
 
-TEST_CASE("freeze_batch_norm: folds during QAT, eval output kept, statistics fixed afterwards") {
-  manual_seed(35);
+namespace {
+
+// Conv(3, 4) -> BatchNorm2d -> ReLU -> Flatten -> Linear(64, 3), with 5 SGD steps on shifted
+// noise, so that the batch norm has statistics and a gamma of its own.
+std::shared_ptr<nn::Sequential> conv_bn_net() {
   auto model =
       nn::sequential({std::make_shared<nn::Conv2d>(3, 4, 3, nn::Conv2dOptions{.padding = 1}),
                       std::make_shared<nn::BatchNorm2d>(4), std::make_shared<nn::ReLU>(),
                       std::make_shared<nn::Flatten>(), std::make_shared<nn::Linear>(64, 3)});
-  prepare_qat(*model);
-  auto& conv = dynamic_cast<nn::Conv2d&>(*(*model)[0]);
-  auto& bn = dynamic_cast<nn::BatchNorm&>(*(*model)[1]);
-  // A few training steps give the batch norm statistics of its own.
   for (int i = 0; i < 5; ++i) {
     Tensor loss = sum(square((*model)(add(mul(randn({6, 3, 4, 4}), 2.0), 1.0))));
     backward(loss);
-    sgd_step(*model, 1e-3);
+    sgd_step(*model, 1e-2);
   }
+  return model;
+}
+
+// The per-channel scales convert gives the conv's weight with the batch norm folded in.
+std::vector<double> folded_weight_scales(const nn::Conv2d& conv, const nn::BatchNorm& bn) {
+  return values(quantize_weight_per_channel(fold_conv_bn(conv, bn).weight).scale);
+}
+
+}  // namespace
+
+TEST_CASE("prepare_qat with an example input fake-quantizes the folded weight of a conv -> bn") {
+  manual_seed(36);
+  auto model = conv_bn_net();
+  auto& conv = dynamic_cast<nn::Conv2d&>(*(*model)[0]);
+  auto& bn = dynamic_cast<nn::BatchNorm&>(*(*model)[1]);
+  prepare_qat(*model, {}, randn({2, 3, 4, 4}));
+  model->eval();
   Tensor x = randn({6, 3, 4, 4});
+  Tensor y = (*model)(x);
+  freeze_observers(*model);
+  // The weight fake quantizer saw w * gamma / sqrt(var + eps): the weight int8 inference holds.
+  REQUIRE(weight_qparams(conv).has_value());
+  testing::check_close(weight_qparams(conv)->scale, folded_weight_scales(conv, bn), 1e-6);
+  // By hand: the folded weight rounded to its scales, divided back, then the batch norm.
+  {
+    NoGradGuard no_grad;
+    FoldedConv folded = fold_conv_bn(conv, bn);
+    const QuantizedWeight q = quantize_weight_per_channel(folded.weight);
+    Tensor factor = div(folded.weight, conv.weight());
+    Tensor expected = div(dequantize_weight(q.weight, q.scale), factor);
+    CHECK(relative_error(conv.effective_weight(), expected) < 1e-6);
+  }
+  // Gradients reach the stored weight and both batch-norm parameters, which train as in float.
+  model->train();
+  backward(sum(square((*model)(x))));
+  REQUIRE(conv.weight().grad().defined());
+  REQUIRE(bn.weight().grad().defined());
+  REQUIRE(bn.bias().grad().defined());
+  CHECK(amax(abs(conv.weight().grad())).item<double>() > 0);
+  CHECK(amax(abs(bn.weight().grad())).item<double>() > 0);
+  CHECK(y.shape() == Shape{6, 3});
+}
+
+TEST_CASE("freeze_batch_norm: statistics fixed, weights unchanged, the fold simulated after") {
+  manual_seed(35);
+  auto model = conv_bn_net();
+  prepare_qat(*model);
+  auto& conv = dynamic_cast<nn::Conv2d&>(*(*model)[0]);
+  auto& bn = dynamic_cast<nn::BatchNorm&>(*(*model)[1]);
+  Tensor x = randn({6, 3, 4, 4});
+  (*model)(x);
   auto set_fake_quant = [&](bool on) {
     for (auto& [name, module] : model->named_modules()) {
       if (auto* fq = dynamic_cast<FakeQuantize*>(module)) fq->enable_fake_quant(on);
@@ -271,34 +322,43 @@ TEST_CASE("freeze_batch_norm: folds during QAT, eval output kept, statistics fix
   Tensor float_before = eval_output();
   set_fake_quant(true);
   Tensor quant_before = eval_output();
+  const std::vector<double> weight_before = values(conv.weight());
 
   QatSchedule schedule{.bn_freeze_epoch = 2};
   schedule.on_epoch_start(*model, 1, x);
   CHECK_FALSE(bn.statistics_frozen());
   schedule.on_epoch_start(*model, 2, x);
   CHECK(bn.statistics_frozen());
-  CHECK(amax(abs(conv.bias())).item<double>() == 0);
-
-  // Float: the folded model computes the same to 1e-5; fake-quantized, the folded weights'
-  // new rounding (and the conv output no longer quantized on its own) moves it a little.
-  // Leaves the folded conv's output fake quantizer off.
+  CHECK(values(conv.weight()) == weight_before);
+  // Prepared without an example input, the conv quantized its own weight; now the folded one,
+  // with scales re-observed although the observers are frozen.
+  testing::check_close(weight_qparams(conv)->scale, folded_weight_scales(conv, bn), 1e-6);
   auto& conv_output_fq = dynamic_cast<FakeQuantize&>(*conv.named_children()[0].second);
   CHECK_FALSE(conv_output_fq.fake_quant_enabled());
+
+  // Float: unchanged up to the rounding of w * f / f. Fake-quantized: the folded weights round
+  // differently, and the conv output is no longer quantized on its own.
   set_fake_quant(false);
-  CHECK(relative_error(eval_output(), float_before) < 1e-5);
+  CHECK(relative_error(eval_output(), float_before) < 1e-6);
   set_fake_quant(true);
   conv_output_fq.enable_fake_quant(false);
   double moved = relative_error(eval_output(), quant_before);
   MESSAGE("fake-quantized eval output moved by ", moved, " of its scale");
   CHECK(moved < 0.1);
 
-  // Training on: the statistics stay as folded, gradients still reach the conv and bn's bias.
+  // Training on: the statistics stay, gradients reach the conv and both batch-norm parameters.
   Tensor mean = clone(bn.running_mean()), var = clone(bn.running_var());
   Tensor loss = sum(square((*model)(randn({6, 3, 4, 4}))));
   backward(loss);
   CHECK(values(bn.running_mean()) == values(mean));
   CHECK(values(bn.running_var()) == values(var));
   REQUIRE(conv.weight().grad().defined());
+  REQUIRE(bn.weight().grad().defined());
   REQUIRE(bn.bias().grad().defined());
-  CHECK_FALSE(bn.weight().grad().defined());
+
+  auto plain = two_layers();
+  CHECK(error_of([&] {
+          freeze_batch_norm(*plain, randn({1, 4}));
+        }) ==
+        "freeze_batch_norm: Sequential was not prepared for QAT (call quant::prepare_qat first)");
 }
