@@ -5,11 +5,21 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "core/ops.h"
 #include "nn/checkpoint.h"
 #include "nn/safetensors.h"
 #include "quant/quantized_module.h"
 
 namespace nabla::quant {
+namespace {
+
+void refresh_all(nn::Module& model) {
+  model.apply([](nn::Module& m) {
+    if (auto* q = dynamic_cast<QuantizedModule*>(&m)) q->refresh();
+  });
+}
+
+}  // namespace
 
 void save_quantized(const nn::Module& model, const std::filesystem::path& path) {
   nn::save(model, path, {{kQuantizedFormatKey, kQuantizedFormat}});
@@ -48,10 +58,18 @@ void load_quantized(nn::Module& model, const std::filesystem::path& path) {
   NABLA_CHECK(count == 0, ValueError, "load_quantized: ", path.string(),
               " does not match the model: ", problems.str());
 
+  // Values only the int8 modules can judge (a zero point outside its range, a weight of -128)
+  // show when they re-read their buffers: on such an error the model gets its own state back.
+  nn::StateDict before;
+  for (const auto& [name, t] : model.state_dict()) before.emplace_back(name, core::clone(t));
   model.load_state_dict(saved);
-  model.apply([](nn::Module& m) {
-    if (auto* q = dynamic_cast<QuantizedModule*>(&m)) q->refresh();
-  });
+  try {
+    refresh_all(model);
+  } catch (...) {
+    model.load_state_dict(before);
+    refresh_all(model);
+    throw;
+  }
 }
 
 }  // namespace nabla::quant

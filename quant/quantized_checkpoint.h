@@ -21,7 +21,8 @@ void save_quantized(const nn::Module& model, const std::filesystem::path& path);
 // refreshes every int8 module (repacks its weights, re-reads its edges), so that it computes
 // exactly what the saved model did. A malformed file is an IOError; a file without the marker, or
 // whose tensors differ from the model's in name, dtype or shape, a ValueError naming the file and
-// the tensors; in both cases nothing is loaded. Edge values out of range fail in the refresh.
+// the tensors; in both cases nothing is loaded. Values out of range (an edge's zero point, an
+// int8 weight of -128) are the int8 modules' errors, and the model keeps its own state.
 void load_quantized(nn::Module& model, const std::filesystem::path& path);
 
 }  // namespace nabla::quant

@@ -119,6 +119,18 @@ TEST_CASE("load_quantized: files that are not int8 models or do not match are er
           load_quantized(*qa, path);
         }).find("'fc1.weight' is float32 [16, 12] in the file but int8 [16, 12] in the model") !=
         std::string::npos);
+  // Right names, dtypes and shapes, but a weight of -128, which only the int8 module rejects:
+  // the error leaves the model as it was.
+  state = qa->state_dict();
+  for (auto& [name, t] : state)
+    if (name == "fc1.weight") t = full(t.shape(), -128, {.dtype = kInt8});
+  nn::save_safetensors(path, state, {{kQuantizedFormatKey, kQuantizedFormat}});
+  const Tensor x = randn({3, 12});
+  const Tensor before = (*qa)(x);
+  CHECK(error_of([&] { load_quantized(*qa, path); }) ==
+        "PackedInt8Weight: weight value -128 at flat index 0 is outside [-127, 127] (symmetric "
+        "int8)");
+  CHECK(bit_equal((*qa)(x), before));
   // A truncated file.
   std::filesystem::resize_file(path, 20);
   CHECK(error_of([&] { load_quantized(*qa, path); }).find(path.string()) != std::string::npos);
