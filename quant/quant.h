@@ -33,3 +33,4 @@
 #include "quant/quantized_pool.h"
 #include "quant/quantized_weight.h"
 #include "quant/report.h"
+#include "quant/weight_only_linear.h"

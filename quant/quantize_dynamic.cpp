@@ -1,5 +1,8 @@
-// quantize_dynamic: rebuilding Sequentials and ResNets around DynamicQuantizedLinear.
+// quantize_dynamic and quantize_weight_only: rebuilding Sequentials and ResNets around a
+// replacement for each Linear.
 #include "quant/quantize_dynamic.h"
+
+#include <functional>
 
 #include "autograd/grad_mode.h"
 #include "core/error.h"
@@ -20,17 +23,20 @@ std::shared_ptr<nn::Module> dynamic_linear(const nn::Linear& linear) {
   return std::make_shared<DynamicQuantizedLinear>(q.weight, q.scale, bias);
 }
 
-// The dynamic form of `module`, or null when there is no rule for its type (then a child is
-// shared as it is).
-std::shared_ptr<nn::Module> rebuild(nn::Module& module);
+using LinearRule = std::function<std::shared_ptr<nn::Module>(const nn::Linear&)>;
 
-std::shared_ptr<nn::Module> rebuild_or_share(const std::shared_ptr<nn::Module>& child) {
-  std::shared_ptr<nn::Module> rebuilt = rebuild(*child);
+// `module` with its Linear layers replaced by `rule`, or null when there is no rule for its type
+// (then a child is shared as it is).
+std::shared_ptr<nn::Module> rebuild(nn::Module& module, const LinearRule& rule);
+
+std::shared_ptr<nn::Module> rebuild_or_share(const std::shared_ptr<nn::Module>& child,
+                                             const LinearRule& rule) {
+  std::shared_ptr<nn::Module> rebuilt = rebuild(*child, rule);
   return rebuilt ? rebuilt : child;
 }
 
-std::shared_ptr<nn::Module> rebuild(nn::Module& module) {
-  if (auto* linear = dynamic_cast<nn::Linear*>(&module)) return dynamic_linear(*linear);
+std::shared_ptr<nn::Module> rebuild(nn::Module& module, const LinearRule& rule) {
+  if (auto* linear = dynamic_cast<nn::Linear*>(&module)) return rule(*linear);
   if (auto* seq = dynamic_cast<nn::Sequential*>(&module)) {
     // The Sequential's own list, named as its children (what prepare attached stays out).
     const auto children = seq->named_children();
@@ -39,7 +45,7 @@ std::shared_ptr<nn::Module> rebuild(nn::Module& module) {
       std::string name = std::to_string(i);
       for (const auto& [n, c] : children)
         if (c == (*seq)[i]) name = n;
-      out->push_back(name, rebuild_or_share((*seq)[i]));
+      out->push_back(name, rebuild_or_share((*seq)[i], rule));
     }
     return out;
   }
@@ -50,7 +56,7 @@ std::shared_ptr<nn::Module> rebuild(nn::Module& module) {
       if (name == "fc") {
         out->push_back("avgpool", std::make_shared<nn::AdaptiveAvgPool2d>(1));
         out->push_back("flatten", std::make_shared<nn::Flatten>(1));
-        out->push_back("fc", rebuild_or_share(c));
+        out->push_back("fc", rebuild_or_share(c, rule));
       } else if (name == "conv1" || name == "bn1" || name == "act" || name.starts_with("layer")) {
         out->push_back(name, c);
       }
@@ -60,15 +66,30 @@ std::shared_ptr<nn::Module> rebuild(nn::Module& module) {
   return nullptr;
 }
 
-}  // namespace
-
-std::shared_ptr<nn::Module> quantize_dynamic(nn::Module& model) {
+std::shared_ptr<nn::Module> rebuild_model(nn::Module& model, const LinearRule& rule,
+                                          const char* op) {
   NoGradGuard no_grad;
-  std::shared_ptr<nn::Module> out = rebuild(model);
-  NABLA_CHECK(out, ValueError, "quantize_dynamic: no rule for a model of type ", model.type_name(),
+  std::shared_ptr<nn::Module> out = rebuild(model, rule);
+  NABLA_CHECK(out, ValueError, op, ": no rule for a model of type ", model.type_name(),
               " (Linear, Sequential and its models, and ResNet have one)");
   out->eval();
   return out;
+}
+
+}  // namespace
+
+std::shared_ptr<nn::Module> quantize_dynamic(nn::Module& model) {
+  return rebuild_model(model, dynamic_linear, "quantize_dynamic");
+}
+
+std::shared_ptr<nn::Module> quantize_weight_only(nn::Module& model,
+                                                 const WeightOnlyOptions& options) {
+  return rebuild_model(
+      model,
+      [&options](const nn::Linear& linear) -> std::shared_ptr<nn::Module> {
+        return std::make_shared<WeightOnlyLinear>(linear.weight(), linear.bias(), options);
+      },
+      "quantize_weight_only");
 }
 
 }  // namespace nabla::quant

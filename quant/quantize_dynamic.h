@@ -1,10 +1,12 @@
 // Dynamic quantization: Linear layers become DynamicQuantizedLinear (int8 weights, activations
-// quantized per batch on the fly), with no calibration; everything else stays float.
+// quantized per batch on the fly), with no calibration; everything else stays float. And
+// weight-only quantization, which stores Linear weights in int4 or int8 and computes in float.
 #pragma once
 
 #include <memory>
 
 #include "nn/module.h"
+#include "quant/weight_only_linear.h"
 
 namespace nabla::quant {
 
@@ -15,5 +17,11 @@ namespace nabla::quant {
 // whole, its own Linear layers left float. The result is in eval mode, and so are the layers it
 // shares. A root of another type is a ValueError.
 std::shared_ptr<nn::Module> quantize_dynamic(nn::Module& model);
+
+// Weight-only quantization: the same rebuild with WeightOnlyLinear in place of each Linear (int4
+// or int8 weights with per-group scales, float activations). A ValueError as above, or for
+// options WeightOnlyLinear refuses.
+std::shared_ptr<nn::Module> quantize_weight_only(nn::Module& model,
+                                                 const WeightOnlyOptions& options = {});
 
 }  // namespace nabla::quant
