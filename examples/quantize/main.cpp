@@ -1,8 +1,10 @@
 // nabla-quantize: quantizes a nabla-train checkpoint to int8 (post-training with calibration,
-// dynamic, or quantization-aware fine-tuning) and prints the quantization report: per-layer SQNR,
+// dynamic, or quantization-aware fine-tuning), or its Linear weights alone to int4 or int8
+// (weight-only), and prints the quantization report: per-layer SQNR,
 // size, latency at batch 1 and 128, and the test accuracy of both models.
 //   nabla-quantize --checkpoint cnn.safetensors --method ptq --observer histogram --out cnn.int8
 //   nabla-quantize --checkpoint cnn.safetensors --method qat --qat-epochs 2 --accuracy-budget 1
+//   nabla-quantize --checkpoint mlp.safetensors --method weight-only --weight-bits 4
 // The run's settings (dataset, model, normalization) come from the checkpoint, through the
 // trainer library, as nabla-train --eval-only reads them.
 #include <cstdio>
@@ -34,6 +36,8 @@ struct Options {
   int64_t latency_runs = 7;
   int64_t sensitivity_batches = 8;
   quantize::QatOptions qat;
+  int weight_bits = 4;  // weight-only
+  int64_t group_size = 32;
   bool quiet = false;
 };
 
@@ -49,8 +53,15 @@ void add_flags(CLI::App& app, Options& o) {
   app.add_option("--dataset", o.dataset,
                  "the checkpoint's dataset (checked; the default is the checkpoint's own)");
   app.add_option("--data", o.data_dir, "where the dataset is (default: the usual search)");
-  app.add_option("--method", o.method, "ptq (calibrated static int8), dynamic or qat")
-      ->check(CLI::IsMember({"ptq", "dynamic", "qat"}));
+  app.add_option("--method", o.method,
+                 "ptq (calibrated static int8), dynamic, qat, or weight-only (Linear weights in "
+                 "int4 or int8, float arithmetic)")
+      ->check(CLI::IsMember({"ptq", "dynamic", "qat", "weight-only"}));
+  app.add_option("--weight-bits", o.weight_bits, "weight-only: 4 (packed) or 8")
+      ->check(CLI::IsMember({4, 8}));
+  app.add_option("--group-size", o.group_size,
+                 "weight-only: input features per weight scale (0: one per output row)")
+      ->check(CLI::NonNegativeNumber);
   app.add_option("--observer", o.observer,
                  "activation observer: minmax, moving_average, histogram (ptq default) or "
                  "percentile (qat default: moving_average)")
@@ -127,6 +138,11 @@ quant::QuantConfig quant_config(const Options& o, quant::ObserverKind default_ob
   return config;
 }
 
+quant::WeightOnlyOptions weight_only(const Options& o) {
+  return {.dtype = o.weight_bits == 4 ? quant::QDType::int4 : quant::QDType::int8,
+          .group_size = o.group_size};
+}
+
 // An untrained model of the run's architecture.
 std::shared_ptr<nn::Module> fresh_model(const train::TrainConfig& config,
                                         const train::TrainingData& data) {
@@ -147,6 +163,7 @@ std::shared_ptr<nn::Module> skeleton(const Options& o, const train::TrainConfig&
                                      const quant::ConvertOptions& convert_options) {
   auto model = fresh_model(config, data);
   if (o.method == "dynamic") return quant::quantize_dynamic(*model);
+  if (o.method == "weight-only") return quant::quantize_weight_only(*model, weight_only(o));
   quant::prepare(*model, quant::QuantConfig{}, example);
   quant::calibrate(
       *model, [&]() -> std::optional<Tensor> { return example; }, 1);
@@ -199,10 +216,11 @@ int quantize_checkpoint(const Options& o) {
   std::set<std::string> float_layers;
   std::optional<double> float_accuracy;
   quant::ConvertOptions convert_options{.skip = {}, .per_tensor_weights = o.per_tensor};
-  if (o.method == "dynamic") {
+  if (o.method == "dynamic" || o.method == "weight-only") {
     NABLA_CHECK(!o.accuracy_budget, ValueError,
                 "--accuracy-budget: the sensitivity mode needs --method ptq or qat");
-    int8 = quant::quantize_dynamic(*copy);
+    int8 = o.method == "dynamic" ? quant::quantize_dynamic(*copy)
+                                 : quant::quantize_weight_only(*copy, weight_only(o));
   } else {
     if (o.method == "ptq") {
       quant::prepare(*copy, quant_config(o, quant::ObserverKind::histogram), example);
