@@ -189,8 +189,8 @@ TEST_CASE("convert: after QAT the int8 model computes what the fake-quantized on
     warm_up_batch_norm(*model);
     prepare_qat(*model, {}, batch(0, 2));
     // The fake quantizers' ranges from 4 batches (no weight updates here), then for the ResNet
-    // batch norm folded in place, as a QAT schedule does: convert then uses the fake quantizers'
-    // weight scales.
+    // its batch-norm statistics frozen, as a QAT schedule does. The weight fake quantizers saw
+    // the folded weights, so convert uses their scales.
     int64_t next = 0;
     calibrate(
         *model,
