@@ -100,7 +100,7 @@ void add_flags(CLI::App& app, Options& o) {
                  "QAT: freeze the observers from this epoch on (counting from 0)")
       ->check(CLI::NonNegativeNumber);
   app.add_option("--freeze-bn-epoch", o.qat.bn_freeze_epoch,
-                 "QAT: fold batch norm from this epoch on (counting from 0)")
+                 "QAT: freeze the batch-norm statistics from this epoch on (counting from 0)")
       ->check(CLI::NonNegativeNumber);
   app.add_flag("--quiet", o.quiet, "no progress lines");
 }

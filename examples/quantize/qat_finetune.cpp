@@ -46,7 +46,7 @@ void qat_finetune(nn::Module& model, const train::TrainingData& data,
                   seen ? 100.0 * double(correct) / double(seen) : 0.0,
                   static_cast<long long>(steps),
                   schedule.observers_frozen ? ", observers frozen" : "",
-                  schedule.bn_frozen ? ", batch norm folded" : "");
+                  schedule.bn_frozen ? ", batch-norm statistics frozen" : "");
   }
   model.eval();
 }
