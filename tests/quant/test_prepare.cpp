@@ -97,7 +97,8 @@ TEST_CASE("prepare: an observer on every quantization point and the input, none 
   const QuantConfig& config = config_of(model);
   CHECK(config.activation_observer == ObserverKind::histogram);
   CHECK(config.activation.scheme.reduce_range);
-  CHECK(config.weight.scheme.to_string() == "int8 symmetric per-channel(axis=0) narrow_range [-127, 127]");
+  CHECK(config.weight.scheme.to_string() ==
+        "int8 symmetric per-channel(axis=0) narrow_range [-127, 127]");
   // The observers' state is in the state dict.
   std::set<std::string> keys;
   for (auto& [name, tensor] : model.state_dict()) keys.insert(name);
