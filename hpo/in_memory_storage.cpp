@@ -75,11 +75,17 @@ void InMemoryStorage::set_study_system_attr(int64_t study_id, const std::string&
 }
 
 TrialPtr InMemoryStorage::create_trial(int64_t study_id, const TrialTemplate& t) {
+  return create_trial_unless(study_id, t, {});
+}
+
+TrialPtr InMemoryStorage::create_trial_unless(int64_t study_id, const TrialTemplate& t,
+                                              const StopCheck& stop) {
   NABLA_CHECK(t.state == TrialState::running || t.state == TrialState::waiting, ValueError,
               "InMemoryStorage::create_trial: a new trial is running or waiting, not ",
               name(t.state));
   std::lock_guard lock(mutex_);
   auto& study = study_locked(study_id);
+  if (stop && stop(study.trials)) return nullptr;
   auto trial = std::make_shared<FrozenTrial>();
   trial->id = static_cast<int64_t>(trial_slots_.size());
   trial->number = static_cast<int64_t>(study.trials.size());

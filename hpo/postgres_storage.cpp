@@ -443,6 +443,30 @@ struct PostgresStorage::Impl {
     });
   }
 
+  // With cache_mutex held: the study's cached trials, brought up to date with the rows changed
+  // since they were read.
+  const std::vector<TrialPtr>& refresh(Connection& c, int64_t study_id, const char* what) {
+    StudyCache& cache = caches[study_id];
+    // The study row comes back even without changes, so that an unknown id is told apart.
+    Result r = c.exec(std::string("SELECT ") + kTrialColumns +
+                          " FROM hpo_studies AS s LEFT JOIN hpo_trials AS t ON t.study_id = "
+                          "s.study_id AND t.change_seq > $2 WHERE s.study_id = $1",
+                      {str(study_id), str(cache.seen)});
+    NABLA_CHECK(r.rows() > 0, ValueError, what, ": no study with id ", study_id);
+    for (int i = 0; i < r.rows(); ++i) {
+      if (r.null(i, 0)) continue;
+      TrialRow row = trial_from_row(r, i);
+      const auto number = static_cast<size_t>(row.trial->number);
+      if (number >= cache.by_number.size()) cache.by_number.resize(number + 1);
+      cache.by_number[number] = row.trial;
+      if (is_finished(row.trial->state)) finished[row.trial->id] = row.trial;
+      cache.seen = std::max(cache.seen, row.change_seq);
+    }
+    // Every snapshot holds a prefix of the study's trials (Note [change counter]).
+    for (const auto& t : cache.by_number) NABLA_ASSERT(t);
+    return cache.by_number;
+  }
+
   TrialPtr remember(const TrialRow& row) {
     if (is_finished(row.trial->state)) {
       std::lock_guard lock(cache_mutex);
@@ -528,11 +552,28 @@ void PostgresStorage::set_study_system_attr(int64_t study_id, const std::string&
 }
 
 TrialPtr PostgresStorage::create_trial(int64_t study_id, const TrialTemplate& t) {
+  return create_trial_unless(study_id, t, {});
+}
+
+TrialPtr PostgresStorage::create_trial_unless(int64_t study_id, const TrialTemplate& t,
+                                              const StopCheck& stop) {
   NABLA_CHECK(t.state == TrialState::running || t.state == TrialState::waiting, ValueError,
               "PostgresStorage::create_trial: a new trial is running or waiting, not ",
               name(t.state));
+  // cache_mutex before the study's lock, as trials() takes them; no holder of the study's lock
+  // waits for cache_mutex.
+  std::unique_lock<std::mutex> cache_lock;
+  if (stop) cache_lock = std::unique_lock(impl_->cache_mutex);
   TrialRow row;
   impl_->run("PostgresStorage::create_trial", Impl::Mode::transaction, [&](Connection& c) {
+    row = {};
+    if (stop) {
+      // Under the study's lock no other trial is created until COMMIT (Note [change counter]).
+      Result lock = c.exec(kLockStudy, {str(study_id)});
+      NABLA_CHECK(lock.rows() == 1, ValueError, "PostgresStorage::create_trial: no study with id ",
+                  study_id);
+      if (stop(impl_->refresh(c, study_id, "PostgresStorage::create_trial"))) return;
+    }
     // One statement: the study's lock, its next number and counter value, and the new row.
     Result r = c.exec(std::string("WITH s AS (UPDATE hpo_studies SET trial_count = trial_count + "
                                   "1, change_seq = change_seq + 1 WHERE study_id = $1 "
@@ -657,27 +698,10 @@ TrialPtr PostgresStorage::trial(int64_t trial_id) {
 
 std::vector<TrialPtr> PostgresStorage::trials(int64_t study_id) {
   std::lock_guard lock(impl_->cache_mutex);
-  Impl::StudyCache& cache = impl_->caches[study_id];
-  impl_->run("PostgresStorage::trials", Impl::Mode::statement, [&](Connection& c) {
-    // The study row comes back even without changes, so that an unknown id is told apart.
-    Result r = c.exec(std::string("SELECT ") + kTrialColumns +
-                          " FROM hpo_studies AS s LEFT JOIN hpo_trials AS t ON t.study_id = "
-                          "s.study_id AND t.change_seq > $2 WHERE s.study_id = $1",
-                      {str(study_id), str(cache.seen)});
-    NABLA_CHECK(r.rows() > 0, ValueError, "PostgresStorage::trials: no study with id ", study_id);
-    for (int i = 0; i < r.rows(); ++i) {
-      if (r.null(i, 0)) continue;
-      TrialRow row = trial_from_row(r, i);
-      const auto number = static_cast<size_t>(row.trial->number);
-      if (number >= cache.by_number.size()) cache.by_number.resize(number + 1);
-      cache.by_number[number] = row.trial;
-      if (is_finished(row.trial->state)) impl_->finished[row.trial->id] = row.trial;
-      cache.seen = std::max(cache.seen, row.change_seq);
-    }
-  });
-  // Every snapshot holds a prefix of the study's trials (Note [change counter]).
-  for (const auto& t : cache.by_number) NABLA_ASSERT(t);
-  return cache.by_number;
+  std::vector<TrialPtr> out;
+  impl_->run("PostgresStorage::trials", Impl::Mode::statement,
+             [&](Connection& c) { out = impl_->refresh(c, study_id, "PostgresStorage::trials"); });
+  return out;
 }
 
 void PostgresStorage::record_heartbeat(int64_t trial_id) {

@@ -27,6 +27,8 @@ class PostgresStorage final : public Storage {
                              const nlohmann::json& value) override;
 
   TrialPtr create_trial(int64_t study_id, const TrialTemplate& t) override;
+  TrialPtr create_trial_unless(int64_t study_id, const TrialTemplate& t,
+                               const StopCheck& stop) override;
   TrialPtr claim_waiting_trial(int64_t study_id) override;
   void set_trial_param(int64_t trial_id, const std::string& name, const ParamValue& value,
                        const Distribution& d) override;

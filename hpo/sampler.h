@@ -56,7 +56,8 @@ class Sampler {
   // Called once a trial finished, with its final state (population bookkeeping).
   virtual void after_trial(const SamplerContext& ctx, TrialState state);
   // True when the sampler has nothing new to propose given every trial of the study, running ones
-  // included (a grid fully covered): the study stops.
+  // included (a grid fully covered): the study stops. Asked under the storage's lock as each new
+  // trial is created (Storage::create_trial_unless), so it must not call the storage.
   virtual bool exhausted(std::span<const TrialPtr> trials);
 
   uint64_t seed() const { return seed_; }

@@ -592,11 +592,20 @@ void SqliteStorage::set_study_attr(int64_t study_id, const char* kind, const std
 }
 
 TrialPtr SqliteStorage::create_trial(int64_t study_id, const TrialTemplate& t) {
+  return create_trial_unless(study_id, t, {});
+}
+
+TrialPtr SqliteStorage::create_trial_unless(int64_t study_id, const TrialTemplate& t,
+                                            const StopCheck& stop) {
   NABLA_CHECK(t.state == TrialState::running || t.state == TrialState::waiting, ValueError,
               "SqliteStorage::create_trial: a new trial is running or waiting, not ",
               name(t.state));
   std::lock_guard lock(mutex_);
-  return db_->transaction("create_trial", Lock::write, [&] {
+  return db_->transaction("create_trial", Lock::write, [&]() -> TrialPtr {
+    // The write lock, taken up front, keeps every other connection's changes out until COMMIT.
+    // Should the body run again, merging the same committed changes into the cache twice is
+    // harmless.
+    if (stop && stop(refresh_locked(study_id, "create_trial"))) return nullptr;
     auto trial = std::make_shared<FrozenTrial>();
     {
       Query q = db_->query(
@@ -754,31 +763,26 @@ TrialPtr SqliteStorage::trial(int64_t trial_id) {
 
 std::vector<TrialPtr> SqliteStorage::trials(int64_t study_id) {
   std::lock_guard lock(mutex_);
-  auto cached = caches_.find(study_id);
-  const int64_t since = cached == caches_.end() ? -1 : cached->second.seq;
-  struct Changes {
-    int64_t seq = -1;
-    std::vector<std::shared_ptr<FrozenTrial>> trials{};
-  };
-  Changes changes = db_->transaction("trials", Lock::read, [&] {
-    Changes c;
-    {
-      Query q = db_->query("SELECT seq FROM studies WHERE id = ?1", study_id);
-      NABLA_CHECK(q.step(), ValueError, "SqliteStorage::trials: no study with id ", study_id);
-      c.seq = q.int64(0);
-    }
-    if (c.seq != since) c.trials = db_->load_trials(changed_trials(), "trials", study_id, since);
-    return c;
-  });
+  return db_->transaction("trials", Lock::read, [&] { return refresh_locked(study_id, "trials"); });
+}
+
+const std::vector<TrialPtr>& SqliteStorage::refresh_locked(int64_t study_id, const char* what) {
+  int64_t seq = -1;
+  {
+    Query q = db_->query("SELECT seq FROM studies WHERE id = ?1", study_id);
+    NABLA_CHECK(q.step(), ValueError, "SqliteStorage::", what, ": no study with id ", study_id);
+    seq = q.int64(0);
+  }
   StudyCache& cache = caches_[study_id];
+  if (seq == cache.seq) return cache.trials;
   const size_t known = cache.trials.size();
-  for (auto& t : changes.trials) {
+  for (auto& t : db_->load_trials(changed_trials(), what, study_id, cache.seq)) {
     const auto number = static_cast<size_t>(t->number);
     if (number >= cache.trials.size()) cache.trials.resize(number + 1);
     cache.trials[number] = t;
     remember(cache.trials[number]);
   }
-  cache.seq = changes.seq;
+  cache.seq = seq;
   // Numbers are dense and every new trial is a change, so no new slot is left empty.
   for (size_t k = known; k < cache.trials.size(); ++k) NABLA_ASSERT(cache.trials[k]);
   return cache.trials;

@@ -43,6 +43,8 @@ class SqliteStorage final : public Storage {
                              const nlohmann::json& value) override;
 
   TrialPtr create_trial(int64_t study_id, const TrialTemplate& t) override;
+  TrialPtr create_trial_unless(int64_t study_id, const TrialTemplate& t,
+                               const StopCheck& stop) override;
   TrialPtr claim_waiting_trial(int64_t study_id) override;
   void set_trial_param(int64_t trial_id, const std::string& name, const ParamValue& value,
                        const Distribution& d) override;
@@ -71,6 +73,9 @@ class SqliteStorage final : public Storage {
                       const nlohmann::json& value, const char* what);
   void set_study_attr(int64_t study_id, const char* kind, const std::string& key,
                       const nlohmann::json& value, const char* what);
+  // Inside a transaction, with mutex_ held: the study's cached trials, brought up to date with
+  // what changed since they were read.
+  const std::vector<TrialPtr>& refresh_locked(int64_t study_id, const char* what);
   // Keeps finished trials, which never change, so that trial() need not read them again.
   void remember(const TrialPtr& t);
 

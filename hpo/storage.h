@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -29,6 +30,9 @@ struct TrialTemplate {
   nlohmann::json system_attrs = nlohmann::json::object();
 };
 
+// Shown a study's trials in number order; true when the study needs no more.
+using StopCheck = std::function<bool(const std::vector<TrialPtr>& trials)>;
+
 class Storage {
  public:
   virtual ~Storage() = default;
@@ -46,6 +50,12 @@ class Storage {
 
   // Gives the trial the next number of its study; running trials start their heartbeat clock.
   virtual TrialPtr create_trial(int64_t study_id, const TrialTemplate& t) = 0;
+  // create_trial, unless `stop`, shown the study's trials as they stand, says the study is done
+  // (then nullptr): looking and creating are one atomic step, across processes too, so that no
+  // other trial is created between them. `stop` runs under the storage's lock and must not call
+  // the storage.
+  virtual TrialPtr create_trial_unless(int64_t study_id, const TrialTemplate& t,
+                                       const StopCheck& stop) = 0;
   // Turns the oldest waiting trial of the study into a running one, atomically: two workers never
   // claim the same trial.
   virtual TrialPtr claim_waiting_trial(int64_t study_id) = 0;

@@ -132,12 +132,16 @@ std::optional<Trial> Study::start_trial(Run* run) {
   std::vector<TrialPtr> before;
   TrialPtr created = storage.claim_waiting_trial(state_->id);
   if (!created) {
-    before = storage.trials(state_->id);
-    if (state_->sampler->exhausted(before)) {
+    // Atomic in the storage: workers of other processes cannot slip a trial in between the
+    // sampler's look and the creation, so a finite sampler never gets one trial too many.
+    created = storage.create_trial_unless(state_->id, {}, [&](const std::vector<TrialPtr>& now) {
+      before = now;
+      return state_->sampler->exhausted(before);
+    });
+    if (!created) {
       state_->stop_requested = true;
       return std::nullopt;
     }
-    created = storage.create_trial(state_->id, {});
   }
   const int64_t k = created->number;
   int64_t window_start = k;  // this run's trials numbered in [window_start, k) stay hidden

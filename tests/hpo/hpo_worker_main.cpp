@@ -2,10 +2,12 @@
 // storage URL and runs trials on it, as a worker of a shared study would:
 //   hpo_test_worker --storage URL --study NAME [--trials N] [--until N] [--n-jobs J] [--seed S]
 //                   [--sleep SECONDS] [--hang-at NUMBER] [--heartbeat SECONDS] [--grace SECONDS]
-//                   [--max-retries R] [--dump FILE]
+//                   [--max-retries R] [--sampler random|grid] [--dump FILE]
 // --trials: trials this process runs; --until: stop once the study has N complete trials;
 // --hang-at: the trial of that number sleeps (for a test to kill the process mid-trial); --dump:
-// every trial of the study as JSON once done. Exit status 0 on success, 1 with a message on error.
+// every trial of the study as JSON once done; --sampler grid: the 12 points of x in {-1, 0, 1},
+// n in {0, 5}, c in {a, b}, in the order of --seed. Exit status 0 on success, 1 with a message on
+// error.
 #include <unistd.h>
 
 #include <chrono>
@@ -48,12 +50,24 @@ int64_t complete_trials(const Study& study) {
   return n;
 }
 
+std::shared_ptr<Sampler> sampler(const std::map<std::string, std::string>& args) {
+  const auto seed = static_cast<uint64_t>(number(args, "seed", 0));
+  const auto it = args.find("sampler");
+  if (it == args.end() || it->second == "random") return std::make_shared<RandomSampler>(seed);
+  if (it->second != "grid") throw std::runtime_error("unknown --sampler '" + it->second + "'");
+  return std::make_shared<GridSampler>(
+      std::map<std::string, std::vector<ParamValue>>{{"x", {-1.0, 0.0, 1.0}},
+                                                     {"n", {int64_t{0}, int64_t{5}}},
+                                                     {"c", {std::string("a"), std::string("b")}}},
+      seed);
+}
+
 int run(int argc, char** argv) {
   const auto args = parse_args(argc, argv);
   Study study = load_study({
       .name = args.at("study"),
       .storage = open_storage(args.at("storage")),
-      .sampler = std::make_shared<RandomSampler>(static_cast<uint64_t>(number(args, "seed", 0))),
+      .sampler = sampler(args),
       .heartbeat_interval = number(args, "heartbeat", 0),
       .grace_period = number(args, "grace", 0),
       .max_retries = static_cast<int>(number(args, "max-retries", 0)),

@@ -289,6 +289,46 @@ inline void concurrent_creates(const StorageFactory& make) {
   CHECK(s->trials(other).size() == expected.size());
 }
 
+// create_trial_unless shows `stop` the trials as they stand and creates nothing when it says
+// stop; threads racing to fill a study to a cap create exactly the cap.
+inline void create_unless(const StorageFactory& make) {
+  auto s = make();
+  const int64_t study = s->create_study("s", {Direction::minimize});
+  s->create_trial(study, {});
+  size_t seen = 0;
+  auto stop_at = [&](size_t cap) {
+    return [&seen, cap](const std::vector<TrialPtr>& trials) {
+      seen = trials.size();
+      for (size_t k = 0; k < trials.size(); ++k)
+        CHECK(trials[k]->number == static_cast<int64_t>(k));
+      return trials.size() >= cap;
+    };
+  };
+  const TrialPtr second = s->create_trial_unless(study, {.state = TrialState::waiting}, stop_at(2));
+  REQUIRE(second);
+  CHECK(seen == 1);
+  CHECK(second->number == 1);
+  CHECK(second->state == TrialState::waiting);
+  CHECK(s->create_trial_unless(study, {}, stop_at(2)) == nullptr);
+  CHECK(seen == 2);
+  CHECK(s->trials(study).size() == 2);
+  CHECK(s->create_trial(study, {})->number == 2);
+  CHECK_THROWS_AS(s->create_trial_unless(study + 100, {}, stop_at(10)), ValueError);
+
+  constexpr size_t kCap = 40;
+  std::atomic<int> created = 0;
+  {
+    std::vector<std::jthread> threads;
+    for (int j = 0; j < 8; ++j)
+      threads.emplace_back([&] {
+        auto full = [](const std::vector<TrialPtr>& trials) { return trials.size() >= kCap; };
+        while (s->create_trial_unless(study, {}, full)) ++created;
+      });
+  }
+  CHECK(created == static_cast<int>(kCap) - 3);
+  CHECK(s->trials(study).size() == kCap);
+}
+
 // Threads claiming at once never get the same trial, and together get every one.
 inline void concurrent_claims(const StorageFactory& make) {
   auto s = make();
@@ -497,6 +537,9 @@ inline void study_run(const StorageFactory& make) {
   }                                                                         \
   TEST_CASE(label " storage: concurrent create_trial") {                    \
     if (available) ::nabla::hpo::conformance::concurrent_creates(factory);  \
+  }                                                                         \
+  TEST_CASE(label " storage: create_trial_unless") {                        \
+    if (available) ::nabla::hpo::conformance::create_unless(factory);       \
   }                                                                         \
   TEST_CASE(label " storage: concurrent claim_waiting_trial") {             \
     if (available) ::nabla::hpo::conformance::concurrent_claims(factory);   \

@@ -1,6 +1,7 @@
 // Several processes on one PostgreSQL database, each a hpo_test_worker given a postgresql:// URL:
-// two workers sharing a study, and a worker killed mid-trial whose finished trials survive while
-// the next worker fails its abandoned trial by the server's clock and resumes the study.
+// two workers sharing a study, three splitting a grid, and a worker killed mid-trial whose finished
+// trials survive while the next worker fails its abandoned trial by the server's clock and resumes
+// the study.
 #include <doctest/doctest.h>
 
 #include <chrono>
@@ -38,6 +39,24 @@ TEST_CASE("postgres: two worker processes share a study, no trial lost or duplic
   REQUIRE(trials.size() == 60);
   for (const auto& t : trials) CHECK(t->params.size() == 3);
   check_shared_study(trials, {{a.pid(), 30}, {b.pid(), 30}});
+}
+
+TEST_CASE("postgres: three worker processes split a grid, each point once, no trial more") {
+  TestDatabase db;
+  if (!db) return;
+  create_study({.name = "grid", .storage = open_storage(db.url())});
+  const std::vector<std::string> common = {"--storage", db.url(), "--study",   "grid",
+                                           "--n-jobs",  "4",      "--sleep",   "0.001",
+                                           "--seed",    "4",      "--sampler", "grid"};
+  Worker a(common), b(common), c(common);
+  INFO(a.log());
+  INFO(b.log());
+  INFO(c.log());
+  CHECK(a.wait() == 0);
+  CHECK(b.wait() == 0);
+  CHECK(c.wait() == 0);
+  PostgresStorage storage(db.url());
+  testing::check_grid_study(storage.trials(*storage.find_study("grid")));
 }
 
 TEST_CASE(

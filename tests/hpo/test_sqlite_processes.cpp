@@ -1,6 +1,6 @@
 // Several processes on one SQLite file (each a hpo_test_worker): a study one writes and another
 // reads, a worker killed mid-trial and the study resumed, two workers sharing a study, and the
-// heartbeat keeping a long trial of another process alive.
+// heartbeat keeping a long trial of another process alive, and workers splitting a grid.
 #include <doctest/doctest.h>
 
 #include <chrono>
@@ -109,6 +109,22 @@ TEST_CASE("sqlite processes: two workers share a study, no trial lost or duplica
   const auto trials = storage.trials(*storage.find_study("pair"));
   REQUIRE(trials.size() == 80);
   check_shared_study(trials, {{a.pid(), 40}, {b.pid(), 40}});
+}
+
+TEST_CASE("sqlite processes: three workers split a grid, each point once, no trial more") {
+  const std::string path = file_with_study("grid");
+  const std::vector<std::string> common = {"--storage", path, "--study",   "grid",
+                                           "--n-jobs",  "4",  "--sleep",   "0.001",
+                                           "--seed",    "4",  "--sampler", "grid"};
+  Worker a(common), b(common), c(common);
+  INFO(a.log());
+  INFO(b.log());
+  INFO(c.log());
+  CHECK(a.wait() == 0);
+  CHECK(b.wait() == 0);
+  CHECK(c.wait() == 0);
+  SqliteStorage storage(path);
+  testing::check_grid_study(storage.trials(*storage.find_study("grid")));
 }
 
 TEST_CASE("sqlite processes: the heartbeat keeps a trial longer than the grace period alive") {

@@ -113,6 +113,22 @@ inline void check_shared_study(const std::vector<TrialPtr>& trials,
   CHECK(counted == per_pid);
 }
 
+// A grid study (hpo_test_worker --sampler grid) that several workers shared: its 12 points each
+// taken by one complete trial, and not one trial more.
+inline void check_grid_study(const std::vector<TrialPtr>& trials) {
+  CHECK(trials.size() == 12);
+  std::set<int64_t> points;
+  std::set<std::string> params;
+  for (const auto& t : trials) {
+    CHECK(t->state == TrialState::complete);
+    REQUIRE(t->system_attrs.contains("grid_id"));
+    points.insert(t->system_attrs.at("grid_id").get<int64_t>());
+    params.insert(to_json(*t).at("params").dump());
+  }
+  CHECK(points.size() == 12);
+  CHECK(params.size() == 12);
+}
+
 // A study resumed after its worker was killed at trial 4 with 4 finished (`finished`, as
 // conformance::json_of gives them): those unchanged, trial 4 failed by the heartbeat with a reason
 // starting `fail_reason`, trial 5 its retry in the worker `resumer`, and 8 trials complete in all.
