@@ -22,6 +22,14 @@ function(nabla_compile_options target)
   if(NABLA_NATIVE)
     target_compile_options(${target} PRIVATE -march=native)
   endif()
+  # GCC 12 (12.2, Debian 12's) miscompiles some constant vectors the SLP vectorizer forms in any
+  # function built for AVX-512: {1, 1, 0, 0} becomes four 1s (tests/core/test_toolchain.cpp).
+  # That is every function under -march=native on an AVX-512 CPU, and the AVX-512 kernels
+  # anywhere; loop vectorization is unaffected and stays on.
+  if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU" AND CMAKE_CXX_COMPILER_VERSION VERSION_GREATER_EQUAL 12
+     AND CMAKE_CXX_COMPILER_VERSION VERSION_LESS 13)
+    target_compile_options(${target} PRIVATE -fno-tree-slp-vectorize)
+  endif()
   if(NABLA_SANITIZE)
     target_compile_options(${target} PRIVATE -fsanitize=address,undefined -fno-omit-frame-pointer)
     target_link_options(${target} PUBLIC -fsanitize=address,undefined)
