@@ -15,6 +15,7 @@
 
 #include "config.h"
 #include "qat_finetune.h"
+#include "quant/int8_dispatch.h"
 #include "trainer.h"
 
 using namespace nabla;
@@ -208,10 +209,16 @@ int quantize_checkpoint(const Options& o) {
   copy->load_state_dict(float_model.state_dict());
   copy->eval();
 
-  if (!o.quiet)
+  if (!o.quiet) {
     std::printf("%s: %s on %s (weights: %s), method %s, %d threads\n", o.checkpoint.c_str(),
                 run.config.model.c_str(), run.config.dataset.c_str(), weights.c_str(),
                 o.method.c_str(), get_num_threads());
+    // Static int8 models take 7-bit activations (QuantConfig's reduce_range), for which the
+    // automatic choice is the kernel that runs.
+    if (o.method == "ptq" || o.method == "qat")
+      std::printf("int8 kernel: %s\n", quant::name(quant::choose_int8_kernel(
+                                           quant::Int8Kernel::automatic, "nabla-quantize")));
+  }
   std::shared_ptr<nn::Module> int8;
   std::set<std::string> float_layers;
   std::optional<double> float_accuracy;

@@ -40,6 +40,9 @@ for method in ptq dynamic qat; do
   grep -q "^reloaded $method.int8: int8 test accuracy [0-9.]*% (the same)$" $method.out
   [ -s $method.int8 ]
 done
+# The kernel the static int8 models run on, named; none for dynamic quantization.
+grep -Eq '^int8 kernel: (scalar|avx2_u7|avx2|avx_vnni|avx512_vnni)$' ptq.out
+if grep -q '^int8 kernel: ' dynamic.out; then exit 1; fi
 for layer in conv1 conv2 conv3; do
   grep -q "^| $layer | QuantizedConv2d | [0-9.]* |$" ptq.out
   grep -q "^| $layer | QuantizedConv2d | [0-9.]* |$" qat.out
