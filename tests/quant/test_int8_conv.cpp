@@ -81,10 +81,10 @@ TEST_CASE("int8 conv2d: every kernel is bit-exact against the direct integer con
           const std::vector<int32_t> have = got.to_vector<int32_t>();
           int64_t wrong = 0;
           for (size_t i = 0; i < want.size(); ++i) wrong += have[i] != want[i];
-          CHECK_MESSAGE(wrong == 0, "kernel ", name(kernel), " case c ", c.c, " h ", c.h, " w ",
-                        c.w, " o ", c.o, " k ", c.kh, "x", c.kw, " stride ", c.stride, " pad ",
-                        c.pad, " dil ", c.dil, " groups ", c.groups, " zp ", zp, ": ", wrong,
-                        " of ", want.size(), " differ");
+          CHECK_MESSAGE(wrong == 0, "kernel ", std::string(name(kernel)), " case c ", c.c, " h ",
+                        c.h, " w ", c.w, " o ", c.o, " k ", c.kh, "x", c.kw, " stride ", c.stride,
+                        " pad ", c.pad, " dil ", c.dil, " groups ", c.groups, " zp ", zp, ": ",
+                        wrong, " of ", want.size(), " differ");
         }
       }
     }
@@ -121,8 +121,8 @@ TEST_CASE("int8 conv2d: fused requantization and float output match the int32 su
         if (relu) want = std::max(want, 0.0f);
         wrong_f += f[i] != want;
       }
-      CHECK_MESSAGE(wrong_q == 0, "kernel ", name(kernel), " relu ", relu);
-      CHECK_MESSAGE(wrong_f == 0, "kernel ", name(kernel), " relu ", relu);
+      CHECK_MESSAGE(wrong_q == 0, "kernel ", std::string(name(kernel)), " relu ", relu);
+      CHECK_MESSAGE(wrong_f == 0, "kernel ", std::string(name(kernel)), " relu ", relu);
     }
   }
 }

@@ -36,8 +36,9 @@ void check_gemm(Int8Kernel kernel, const GemmCase& c, int64_t zp, bool extremes,
   const std::vector<int32_t> have = got.to_vector<int32_t>();
   int64_t wrong = 0;
   for (size_t i = 0; i < want.size(); ++i) wrong += have[i] != want[i];
-  CHECK_MESSAGE(wrong == 0, "kernel ", name(kernel), " m ", c.m, " n ", c.n, " k ", c.k, " zp ", zp,
-                (extremes ? " extremes" : ""), ": ", wrong, " of ", want.size(), " differ");
+  CHECK_MESSAGE(wrong == 0, "kernel ", std::string(name(kernel)), " m ", c.m, " n ", c.n, " k ",
+                c.k, " zp ", zp, (extremes ? " extremes" : ""), ": ", wrong, " of ", want.size(),
+                " differ");
 }
 
 }  // namespace

@@ -78,8 +78,8 @@ TEST_CASE("int8 requantization: uint8 output is bit-exact against the formula, f
             wrong += have[size_t(i * n + j)] != want;
             clamped += want == lo || want == o.qmax;
           }
-        CHECK_MESSAGE(wrong == 0, "kernel ", name(kernel), " scale ", o.scale, " zp ", o.zero_point,
-                      ": ", wrong, " of ", m * n, " differ");
+        CHECK_MESSAGE(wrong == 0, "kernel ", std::string(name(kernel)), " scale ", o.scale, " zp ",
+                      o.zero_point, ": ", wrong, " of ", m * n, " differ");
         CHECK(clamped < m * n);  // the case tests rounding, not only the clamp
       }
     }
@@ -129,7 +129,8 @@ TEST_CASE("int8 requantization: float32 output is bit-exact and close to the flo
           if (relu) ref = std::max(ref, 0.0);
           CHECK(have == doctest::Approx(ref).epsilon(1e-4).scale(1.0));
         }
-      CHECK_MESSAGE(wrong == 0, "kernel ", name(kernel), " relu ", relu, ": ", wrong, " differ");
+      CHECK_MESSAGE(wrong == 0, "kernel ", std::string(name(kernel)), " relu ", relu, ": ", wrong,
+                    " differ");
     }
   }
 }
