@@ -1,4 +1,5 @@
-// nabla's public API in one include: tensors, ops, autograd, nn, data, optim, quant and hpo.
+// nabla's public API in one include: tensors, ops, autograd, nn, data, optim, quant, hpo and
+// hpo::nas.
 #pragma once
 
 #include "autograd/dot.h"
@@ -14,6 +15,7 @@
 #include "core/tensor.h"
 #include "data/data.h"
 #include "hpo/hpo.h"
+#include "hpo/nas/nas.h"
 #include "nn/nn.h"
 #include "optim/optim.h"
 #include "quant/quant.h"

@@ -18,6 +18,8 @@ foreach(folder IN LISTS nabla_installed_folders)
           DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/nabla/${folder}
           FILES_MATCHING PATTERN "*.h")
 endforeach()
+# hpo/nas's headers ship with hpo's; its library is a target of its own.
+list(APPEND nabla_installed_targets nabla_nas)
 install(FILES ${PROJECT_SOURCE_DIR}/nabla.h DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/nabla)
 
 install(TARGETS ${nabla_installed_targets} EXPORT nablaTargets
