@@ -15,6 +15,7 @@
 #include "hpo/samplers/grid.h"
 #include "hpo/samplers/nsga2.h"
 #include "hpo/samplers/random.h"
+#include "hpo/samplers/regularized_evolution.h"
 #include "hpo/samplers/sobol.h"
 #include "hpo/samplers/tpe.h"
 
@@ -143,6 +144,15 @@ const std::map<std::string, SamplerMaker>& samplers() {
        [](const nlohmann::json& options, std::optional<uint64_t> seed) {
          OptionReader("sampler random", options).finish();
          return std::make_shared<RandomSampler>(seed);
+       }},
+      {"regularized_evolution",
+       [](const nlohmann::json& options, std::optional<uint64_t> seed) {
+         OptionReader r("sampler regularized_evolution", options);
+         RegularizedEvolutionOptions o{.seed = seed};
+         o.population_size = r.get("population_size", o.population_size);
+         o.sample_size = r.get("sample_size", o.sample_size);
+         r.finish();
+         return std::make_shared<RegularizedEvolutionSampler>(o);
        }},
       {"sobol",
        [](const nlohmann::json& options, std::optional<uint64_t> seed) {
