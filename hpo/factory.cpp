@@ -16,6 +16,7 @@
 #include "hpo/samplers/nsga2.h"
 #include "hpo/samplers/random.h"
 #include "hpo/samplers/regularized_evolution.h"
+#include "hpo/samplers/reinforce.h"
 #include "hpo/samplers/sobol.h"
 #include "hpo/samplers/tpe.h"
 
@@ -153,6 +154,16 @@ const std::map<std::string, SamplerMaker>& samplers() {
          o.sample_size = r.get("sample_size", o.sample_size);
          r.finish();
          return std::make_shared<RegularizedEvolutionSampler>(o);
+       }},
+      {"reinforce",
+       [](const nlohmann::json& options, std::optional<uint64_t> seed) {
+         OptionReader r("sampler reinforce", options);
+         ReinforceOptions o{.seed = seed};
+         o.learning_rate = r.get("learning_rate", o.learning_rate);
+         o.baseline_decay = r.get("baseline_decay", o.baseline_decay);
+         o.max_choices = r.get("max_choices", o.max_choices);
+         r.finish();
+         return std::make_shared<ReinforceSampler>(o);
        }},
       {"sobol",
        [](const nlohmann::json& options, std::optional<uint64_t> seed) {

@@ -24,6 +24,7 @@
 #include "hpo/samplers/parzen_estimator.h"
 #include "hpo/samplers/random.h"
 #include "hpo/samplers/regularized_evolution.h"
+#include "hpo/samplers/reinforce.h"
 #include "hpo/samplers/sobol.h"
 #include "hpo/samplers/tpe.h"
 #include "hpo/schedulers/bohb.h"

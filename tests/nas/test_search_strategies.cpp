@@ -58,21 +58,27 @@ double median(std::vector<double> v) {
 
 }  // namespace
 
-TEST_CASE("nas strategies: regularized evolution beats random search at 200 trials over 10 seeds") {
+TEST_CASE("nas strategies: evolution and the RL controller beat random search at 200 trials") {
   constexpr int64_t kBudget = 200;
-  std::vector<double> random, evolution;
-  int wins = 0;
+  std::vector<double> random, evolution, reinforce;
+  int evolution_wins = 0, reinforce_wins = 0;
   for (uint64_t seed = 0; seed < 10; ++seed) {
     random.push_back(best_after(std::make_shared<RandomSampler>(seed), kBudget));
     evolution.push_back(
         best_after(std::make_shared<RegularizedEvolutionSampler>(RegularizedEvolutionOptions{
                        .population_size = 20, .sample_size = 5, .seed = seed}),
                    kBudget));
-    wins += evolution.back() > random.back();
+    reinforce.push_back(
+        best_after(std::make_shared<ReinforceSampler>(ReinforceOptions{.seed = seed}), kBudget));
+    evolution_wins += evolution.back() > random.back();
+    reinforce_wins += reinforce.back() > random.back();
   }
   CAPTURE(median(random));
   CAPTURE(median(evolution));
+  CAPTURE(median(reinforce));
   CHECK(median(evolution) >= median(random) + 2);
-  CHECK(wins >= 8);
+  CHECK(median(reinforce) >= median(random) + 2);
+  CHECK(evolution_wins >= 8);
+  CHECK(reinforce_wins >= 8);
   CHECK(matches(target()) == 14);
 }
