@@ -61,8 +61,11 @@ ShiftedRow shifted_row(const ConvGeometry& g, int64_t ki, int64_t kj) {
   r.row_hi = std::clamp<int64_t>(g.h - di, r.row_lo, g.h);
   r.col_lo = std::clamp<int64_t>(-dj, 0, g.w);
   r.col_hi = std::clamp<int64_t>(g.w - dj, r.col_lo, g.w);
-  r.run_lo = r.row_lo * g.w + std::max<int64_t>(-dj, 0);
-  r.run_hi = std::max(r.run_lo, r.row_hi * g.w - std::max<int64_t>(dj, 0));
+  // Kept inside the plane: a kernel wider than the plane (3x3 on 1x1) leaves no valid row, and
+  // the untrimmed bounds would then lie past its end.
+  const int64_t plane = g.h * g.w;
+  r.run_lo = std::min(r.row_lo * g.w + std::max<int64_t>(-dj, 0), plane);
+  r.run_hi = std::clamp(r.row_hi * g.w - std::max<int64_t>(dj, 0), r.run_lo, plane);
   return r;
 }
 

@@ -68,6 +68,10 @@ TEST_CASE("conv2d matches direct convolution over strides, padding, dilation and
       // "same" padding with a 5x3 kernel: im2col and col2im copy shifted planes
       {{2, 2, 6, 5}, {3, 2, 5, 3}, params(1, 1, 2, 1, 1, 1, 1)},
       {{1, 3, 2, 7}, {2, 3, 1, 5}, params(1, 1, 0, 2, 1, 1, 1)},
+      // "same" padding with kernels wider than the plane: some shifted rows read nothing
+      {{2, 3, 1, 1}, {2, 3, 3, 3}, params(1, 1, 1, 1, 1, 1, 1)},
+      {{1, 2, 2, 2}, {3, 2, 5, 5}, params(1, 1, 2, 2, 1, 1, 1)},
+      {{1, 4, 1, 3}, {4, 1, 3, 5}, params(1, 1, 1, 2, 1, 1, 4)},
   };
   for (const Case& c : cases) {
     INFO("input ", c.input, " weight ", c.weight);
