@@ -3,5 +3,6 @@
 #pragma once
 
 #include "hpo/nas/blocks.h"
+#include "hpo/nas/darts_search.h"
 #include "hpo/nas/darts_space.h"
 #include "hpo/nas/macro_space.h"
