@@ -5,4 +5,5 @@
 #include "hpo/nas/blocks.h"
 #include "hpo/nas/darts_search.h"
 #include "hpo/nas/darts_space.h"
+#include "hpo/nas/latency_table.h"
 #include "hpo/nas/macro_space.h"
