@@ -5,8 +5,8 @@
 cmake_minimum_required(VERSION 3.25)
 
 # What each layer may include besides itself: an arrow only points down. hpo/nas is the one
-# part of hpo that builds networks (and trains them: DARTS steps optimizers); the root nabla.h
-# gathers the whole public API.
+# part of hpo that builds networks, trains them (DARTS steps optimizers) and times them (with
+# quant's report); the root nabla.h gathers the whole public API.
 set(allowed_core)
 set(allowed_cuda core)
 set(allowed_autograd core)
@@ -15,7 +15,7 @@ set(allowed_nn core autograd)
 set(allowed_optim core autograd nn)
 set(allowed_quant core autograd data nn optim)
 set(allowed_hpo core)
-set(allowed_hpo/nas core autograd nn optim hpo)
+set(allowed_hpo/nas core autograd nn optim quant hpo)
 set(allowed_nabla.h core cuda autograd data nn optim quant hpo hpo/nas)
 
 # The folders scanned, and every layer a quoted include can point into.

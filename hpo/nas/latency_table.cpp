@@ -1,17 +1,15 @@
 // Timing layers once and summing them: Note [layer keys] below.
 #include "hpo/nas/latency_table.h"
 
-#include <algorithm>
-#include <chrono>
 #include <sstream>
 #include <vector>
 
-#include "autograd/grad_mode.h"
 #include "autograd/ops/views.h"
 #include "core/creation.h"
 #include "core/error.h"
 #include "nn/linear.h"
 #include "nn/pooling.h"
+#include "quant/report.h"
 
 namespace nabla::hpo::nas {
 namespace {
@@ -49,26 +47,6 @@ class Head : public nn::Module {
 
 }  // namespace
 
-double measure_latency_ms(nn::Module& module, const Tensor& input, int warmup, int runs) {
-  NABLA_CHECK(runs >= 1 && warmup >= 0, ValueError,
-              "nas::measure_latency_ms: needs runs >= 1 and warmup >= 0, got ", runs, " and ",
-              warmup);
-  const bool was_training = module.is_training();
-  module.eval();
-  NoGradGuard no_grad;
-  for (int i = 0; i < warmup; ++i) module(input);
-  std::vector<double> ms;
-  for (int i = 0; i < runs; ++i) {
-    const auto start = std::chrono::steady_clock::now();
-    module(input);
-    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
-                     .count());
-  }
-  module.train(was_training);
-  std::nth_element(ms.begin(), ms.begin() + static_cast<std::ptrdiff_t>(ms.size() / 2), ms.end());
-  return ms[ms.size() / 2];
-}
-
 LatencyTable::LatencyTable(LatencyOptions options) : options_(options) {
   NABLA_CHECK(options.batch >= 1 && options.image_size >= 1, ValueError,
               "nas::LatencyTable: batch and image_size must be >= 1, got ", options.batch, " and ",
@@ -79,7 +57,10 @@ double LatencyTable::entry(const std::string& key,
                            const std::function<std::shared_ptr<nn::Module>()>& make,
                            const Shape& input_shape) {
   if (auto it = entries_.find(key); it != entries_.end()) return it->second;
-  const double ms = measure_latency_ms(*make(), zeros(input_shape), options_.warmup, options_.runs);
+  Shape one_image = input_shape;
+  one_image[0] = 1;
+  const double ms = quant::median_latency_ms(*make(), zeros(one_image), input_shape[0],
+                                             options_.warmup, options_.runs);
   entries_[key] = ms;
   return ms;
 }
@@ -119,9 +100,9 @@ double LatencyTable::measure_ms(const MacroArchitecture& a) const {
   MacroNetwork net(a, {.num_classes = options_.num_classes,
                        .in_channels = options_.in_channels,
                        .image_size = options_.image_size});
-  return measure_latency_ms(
-      net, zeros({options_.batch, options_.in_channels, options_.image_size, options_.image_size}),
-      options_.warmup, options_.runs);
+  return quant::median_latency_ms(
+      net, zeros({1, options_.in_channels, options_.image_size, options_.image_size}),
+      options_.batch, options_.warmup, options_.runs);
 }
 
 nlohmann::json LatencyTable::to_json() const {
@@ -140,8 +121,8 @@ LatencyTable LatencyTable::from_json(const nlohmann::json& j) {
                     .image_size = j.at("image_size").get<int64_t>(),
                     .in_channels = j.at("in_channels").get<int64_t>(),
                     .num_classes = j.at("num_classes").get<int64_t>(),
-                    .warmup = j.at("warmup").get<int>(),
-                    .runs = j.at("runs").get<int>()});
+                    .warmup = j.at("warmup").get<int64_t>(),
+                    .runs = j.at("runs").get<int64_t>()});
     t.entries_ = j.at("entries").get<std::map<std::string, double>>();
     return t;
   } catch (const nlohmann::json::exception& e) {

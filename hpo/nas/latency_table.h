@@ -22,13 +22,11 @@ struct LatencyOptions {
   int64_t image_size = 32;
   int64_t in_channels = 3;
   int64_t num_classes = 10;
-  int warmup = 3;  // untimed passes before the timed ones
-  int runs = 15;   // the median of these
+  // Each layer's and network's time is quant::median_latency_ms's: the median of `runs` forward
+  // passes in evaluation mode without autograd, after `warmup` untimed ones.
+  int64_t warmup = 3;
+  int64_t runs = 15;
 };
-
-// The median wall time in milliseconds of `runs` forward passes on `input`, in evaluation mode
-// without autograd, after `warmup` untimed ones. The module's mode is restored.
-double measure_latency_ms(nn::Module& module, const Tensor& input, int warmup, int runs);
 
 class LatencyTable {
  public:
