@@ -90,10 +90,8 @@ Block::Block(const BlockSpec& spec) : Module("Block"), spec_(spec) {
     case BlockType::residual:
       // The ReLU comes after the sum (forward).
       units = {unit(in, out, k, s), unit(out, out, k, 1, 1, 1, false)};
-      if (!same_shape)
-        projection_ =
-            register_module("shortcut", nn::sequential({unit(in, out, 1, s, 1, 1, false)}));
-      adds_identity_ = true;
+      if (!same_shape) projection_ = register_module("shortcut", unit(in, out, 1, s, 1, 1, false));
+      adds_shortcut_ = true;
       break;
     case BlockType::depthwise_separable:
       units = {unit(in, in, k, s, 1, in), unit(in, out, 1, 1)};
@@ -103,7 +101,7 @@ Block::Block(const BlockSpec& spec) : Module("Block"), spec_(spec) {
       if (spec.expansion > 1) units.push_back(unit(in, hidden, 1, 1));
       units.push_back(unit(hidden, hidden, k, s, 1, hidden));
       units.push_back(unit(hidden, out, 1, 1, 1, 1, false));
-      adds_identity_ = same_shape;
+      adds_shortcut_ = same_shape;
       break;
     }
   }
@@ -112,7 +110,7 @@ Block::Block(const BlockSpec& spec) : Module("Block"), spec_(spec) {
 
 Tensor Block::forward(const Tensor& x) {
   Tensor y = (*body_)(x);
-  if (!adds_identity_) return y;
+  if (!adds_shortcut_) return y;
   y = add(y, projection_ ? (*projection_)(x) : x);
   return spec_.type == BlockType::residual ? relu(y) : y;
 }

@@ -57,8 +57,9 @@ class Block : public nn::Module {
  private:
   BlockSpec spec_;
   std::shared_ptr<nn::Sequential> body_;
-  std::shared_ptr<nn::Sequential> projection_;  // residual with a change of shape
-  bool adds_identity_ = false;
+  std::shared_ptr<ConvBnRelu> projection_;  // residual with a change of shape
+  // The input, or its projection, added to the body's output.
+  bool adds_shortcut_ = false;
 };
 
 }  // namespace nabla::hpo::nas

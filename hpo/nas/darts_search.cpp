@@ -109,12 +109,9 @@ DartsStepResult DartsSearch::step(const Tensor& train_x, const Tensor& train_y, 
   }
   const std::vector<Tensor> alpha = net_.architecture_parameters();
   const std::vector<Tensor> alpha_grad = architecture_gradient(train_x, train_y, val_x, val_y);
-  arch_optimizer_->zero_grad();
   for (size_t i = 0; i < alpha.size(); ++i) alpha[i].set_grad(alpha_grad[i]);
   arch_optimizer_->step();
 
-  weight_optimizer_->zero_grad();
-  net_.zero_grad();
   Tensor loss = nn::cross_entropy(net_(train_x), train_y);
   result.train_loss = loss.item<double>();
   const std::vector<Tensor> w = net_.weight_parameters();
