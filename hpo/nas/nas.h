@@ -3,6 +3,7 @@
 #pragma once
 
 #include "hpo/nas/blocks.h"
+#include "hpo/nas/budget.h"
 #include "hpo/nas/darts_search.h"
 #include "hpo/nas/darts_space.h"
 #include "hpo/nas/latency_table.h"
