@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <string>
 
 #include "autograd/engine.h"
 #include "autograd/ops.h"
@@ -61,7 +62,8 @@ TEST_CASE("darts search: the Hessian-vector term matches double backward in floa
 
 TEST_CASE("darts search: first and second order rounds train the weights and move alpha") {
   for (DartsOrder order : {DartsOrder::first, DartsOrder::second}) {
-    CAPTURE(order == DartsOrder::first ? "first order" : "second order");
+    const std::string label = order == DartsOrder::first ? "first order" : "second order";
+    CAPTURE(label);
     manual_seed(7);
     DartsNetwork net(tiny());
     Tensor train_x = randn({8, 3, 8, 8}), val_x = randn({8, 3, 8, 8});

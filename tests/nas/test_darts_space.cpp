@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <string>
 
 #include "autograd/engine.h"
 #include "autograd/grad_mode.h"
@@ -20,7 +21,8 @@ TEST_CASE("darts: each candidate op keeps the shape at stride 1 and halves it at
   manual_seed(3);
   Tensor x = randn({2, 6, 8, 8});
   for (CellOp op : all_cell_ops()) {
-    CAPTURE(name(op));
+    const std::string label = name(op);
+    CAPTURE(label);
     for (int64_t stride : {1, 2})
       CHECK((*make_cell_op(op, 6, stride))(x).shape() == Shape{2, 6, 8 / stride, 8 / stride});
   }

@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <set>
+#include <string>
 
 #include "autograd/engine.h"
 #include "autograd/grad_mode.h"
@@ -75,7 +76,8 @@ TEST_CASE("nas blocks: shapes, strides and the shortcuts of each block type") {
   manual_seed(2);
   Tensor x = randn({1, 8, 8, 8});
   for (BlockType type : all_block_types()) {
-    CAPTURE(name(type));
+    const std::string label = name(type);
+    CAPTURE(label);
     for (int64_t stride : {1, 2}) {
       Block block({.type = type,
                    .in_channels = 8,
