@@ -2,6 +2,7 @@
 #include "hpo/nas/budget.h"
 
 #include <string>
+#include <vector>
 
 #include "core/error.h"
 #include "hpo/pruner.h"
@@ -38,20 +39,10 @@ int64_t block(const BlockSpec& b) {
 
 int64_t count_parameters(const MacroArchitecture& a, int64_t num_classes, int64_t in_channels) {
   NABLA_CHECK(!a.stages.empty(), ValueError, "nas::count_parameters: no stages");
-  int64_t channels = a.width(0);
-  int64_t total = unit(in_channels, channels, 3);
-  for (size_t s = 0; s < a.stages.size(); ++s) {
-    const StageSpec& st = a.stages[s];
-    for (int64_t b = 0; b < st.blocks; ++b) {
-      total += block({.type = st.type,
-                      .in_channels = channels,
-                      .out_channels = a.width(s),
-                      .kernel = st.kernel,
-                      .stride = (s > 0 && b == 0) ? 2 : 1,
-                      .expansion = st.expansion});
-      channels = a.width(s);
-    }
-  }
+  int64_t total = unit(in_channels, a.width(0), 3);
+  const std::vector<BlockSpec> blocks = block_specs(a);
+  for (const BlockSpec& b : blocks) total += block(b);
+  const int64_t channels = blocks.back().out_channels;
   return total + channels * num_classes + num_classes;
 }
 

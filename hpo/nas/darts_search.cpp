@@ -73,11 +73,17 @@ std::vector<Tensor> DartsSearch::hessian_vector_product(const Tensor& x, const T
   return out;
 }
 
+std::vector<Tensor> DartsSearch::first_order_gradient(const Tensor& val_x, const Tensor& val_y,
+                                                      double* val_loss) {
+  Tensor loss = nn::cross_entropy(net_(val_x), val_y);
+  if (val_loss) *val_loss = loss.item<double>();
+  return autograd::grad({loss}, net_.architecture_parameters());
+}
+
 std::vector<Tensor> DartsSearch::architecture_gradient(const Tensor& train_x, const Tensor& train_y,
                                                        const Tensor& val_x, const Tensor& val_y) {
   const std::vector<Tensor> w = net_.weight_parameters(), alpha = net_.architecture_parameters();
-  if (options_.order == DartsOrder::first)
-    return autograd::grad({nn::cross_entropy(net_(val_x), val_y)}, alpha);
+  if (options_.order == DartsOrder::first) return first_order_gradient(val_x, val_y, nullptr);
   // w' = w - xi (grad_w L_train + weight_decay w), xi the weights' learning rate.
   const double xi = options_.weight_lr;
   const std::vector<Tensor> saved = copies(w);
@@ -103,12 +109,18 @@ std::vector<Tensor> DartsSearch::architecture_gradient(const Tensor& train_x, co
 DartsStepResult DartsSearch::step(const Tensor& train_x, const Tensor& train_y, const Tensor& val_x,
                                   const Tensor& val_y) {
   DartsStepResult result;
-  {
-    NoGradGuard no_grad;
-    result.val_loss = nn::cross_entropy(net_(val_x), val_y).item<double>();
+  std::vector<Tensor> alpha_grad;
+  if (options_.order == DartsOrder::first) {
+    // The forward that gives alpha's gradient gives the validation loss too.
+    alpha_grad = first_order_gradient(val_x, val_y, &result.val_loss);
+  } else {
+    {
+      NoGradGuard no_grad;
+      result.val_loss = nn::cross_entropy(net_(val_x), val_y).item<double>();
+    }
+    alpha_grad = architecture_gradient(train_x, train_y, val_x, val_y);
   }
   const std::vector<Tensor> alpha = net_.architecture_parameters();
-  const std::vector<Tensor> alpha_grad = architecture_gradient(train_x, train_y, val_x, val_y);
   for (size_t i = 0; i < alpha.size(); ++i) alpha[i].set_grad(alpha_grad[i]);
   arch_optimizer_->step();
 

@@ -50,6 +50,10 @@ class DartsSearch {
                                              const std::vector<Tensor>& v);
 
  private:
+  // grad_alpha L_val at the current weights, and the loss itself into `val_loss` when given.
+  std::vector<Tensor> first_order_gradient(const Tensor& val_x, const Tensor& val_y,
+                                           double* val_loss);
+
   DartsNetwork& net_;
   DartsSearchOptions options_;
   std::unique_ptr<optim::Optimizer> weight_optimizer_, arch_optimizer_;

@@ -75,20 +75,11 @@ double LatencyTable::predict_ms(const MacroArchitecture& a) {
                                                              nn::Conv2dOptions{.padding = 1});
                        },
                        {n, options_.in_channels, resolution, resolution});
-  for (size_t s = 0; s < a.stages.size(); ++s) {
-    const StageSpec& st = a.stages[s];
-    for (int64_t b = 0; b < st.blocks; ++b) {
-      const BlockSpec spec{.type = st.type,
-                           .in_channels = channels,
-                           .out_channels = a.width(s),
-                           .kernel = st.kernel,
-                           .stride = (s > 0 && b == 0) ? 2 : 1,
-                           .expansion = st.expansion};
-      total += entry(block_key(spec, resolution), [&] { return std::make_shared<Block>(spec); },
-                     {n, channels, resolution, resolution});
-      resolution = (resolution - 1) / spec.stride + 1;
-      channels = spec.out_channels;
-    }
+  for (const BlockSpec& spec : block_specs(a)) {
+    total += entry(block_key(spec, resolution), [&] { return std::make_shared<Block>(spec); },
+                   {n, spec.in_channels, resolution, resolution});
+    resolution = (resolution - 1) / spec.stride + 1;
+    channels = spec.out_channels;
   }
   total += entry(layer_key("head", channels, options_.num_classes, resolution),
                  [&] { return std::make_shared<Head>(channels, options_.num_classes); },

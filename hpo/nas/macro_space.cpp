@@ -135,29 +135,42 @@ MacroArchitecture architecture_from_params(const std::map<std::string, ParamValu
   return a;
 }
 
+std::vector<BlockSpec> block_specs(const MacroArchitecture& a) {
+  std::vector<BlockSpec> blocks;
+  int64_t channels = a.stages.empty() ? 0 : a.width(0);
+  for (size_t s = 0; s < a.stages.size(); ++s) {
+    const StageSpec& st = a.stages[s];
+    NABLA_CHECK(st.blocks >= 1, ValueError, "nas: stage ", s, " needs at least one block, got ",
+                st.blocks);
+    for (int64_t b = 0; b < st.blocks; ++b) {
+      blocks.push_back({.type = st.type,
+                        .in_channels = channels,
+                        .out_channels = a.width(s),
+                        .kernel = st.kernel,
+                        .stride = (s > 0 && b == 0) ? 2 : 1,
+                        .expansion = st.expansion});
+      channels = a.width(s);
+    }
+  }
+  return blocks;
+}
+
 MacroNetwork::MacroNetwork(const MacroArchitecture& architecture,
                            const nn::models::ModelOptions& options)
     : Module("MacroNetwork"), architecture_(architecture) {
   NABLA_CHECK(!architecture.stages.empty(), ValueError, "nas::MacroNetwork: no stages");
-  int64_t channels = architecture.width(0);
-  stem_ = register_module("stem", std::make_shared<ConvBnRelu>(options.in_channels, channels, 3,
-                                                               nn::Conv2dOptions{.padding = 1}));
+  const int64_t stem_channels = architecture.width(0);
+  stem_ = register_module("stem", std::make_shared<ConvBnRelu>(options.in_channels, stem_channels,
+                                                               3, nn::Conv2dOptions{.padding = 1}));
+  const std::vector<BlockSpec> blocks = block_specs(architecture);
+  size_t next = 0;
   for (size_t s = 0; s < architecture.stages.size(); ++s) {
-    const StageSpec& st = architecture.stages[s];
-    NABLA_CHECK(st.blocks >= 1, ValueError, "nas::MacroNetwork: stage ", s,
-                " needs at least one block, got ", st.blocks);
     auto stage = std::make_shared<nn::Sequential>();
-    for (int64_t b = 0; b < st.blocks; ++b) {
-      stage->push_back(std::make_shared<Block>(BlockSpec{.type = st.type,
-                                                         .in_channels = channels,
-                                                         .out_channels = architecture.width(s),
-                                                         .kernel = st.kernel,
-                                                         .stride = (s > 0 && b == 0) ? 2 : 1,
-                                                         .expansion = st.expansion}));
-      channels = architecture.width(s);
-    }
+    for (int64_t b = 0; b < architecture.stages[s].blocks; ++b)
+      stage->push_back(std::make_shared<Block>(blocks[next++]));
     stages_.push_back(register_module("stage" + std::to_string(s), stage));
   }
+  const int64_t channels = blocks.back().out_channels;
   classifier_ = register_module("fc", std::make_shared<nn::Linear>(channels, options.num_classes));
 }
 

@@ -53,6 +53,10 @@ struct MacroArchitecture {
   bool operator==(const MacroArchitecture&) const = default;
 };
 
+// The network's blocks in order: each stage's, the first of every stage but the first with
+// stride 2, each reading the previous block's channels (the stem's, width(0), for the first).
+std::vector<BlockSpec> block_specs(const MacroArchitecture& architecture);
+
 // Asks `trial` for an architecture. The parameters: "stages", then for each stage s "s<s>.blocks",
 // "s<s>.width", "s<s>.kernel", "s<s>.block" and, for an inverted bottleneck only, "s<s>.expansion"
 // (conditional parameters: a sampler sees a stage's only where that stage exists).

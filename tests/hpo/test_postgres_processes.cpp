@@ -45,16 +45,7 @@ TEST_CASE("postgres: three worker processes split a grid, each point once, no tr
   TestDatabase db;
   if (!db) return;
   create_study({.name = "grid", .storage = open_storage(db.url())});
-  const std::vector<std::string> common = {"--storage", db.url(), "--study",   "grid",
-                                           "--n-jobs",  "4",      "--sleep",   "0.001",
-                                           "--seed",    "4",      "--sampler", "grid"};
-  Worker a(common), b(common), c(common);
-  INFO(a.log());
-  INFO(b.log());
-  INFO(c.log());
-  CHECK(a.wait() == 0);
-  CHECK(b.wait() == 0);
-  CHECK(c.wait() == 0);
+  testing::run_grid_workers(db.url(), "grid");
   PostgresStorage storage(db.url());
   testing::check_grid_study(storage.trials(*storage.find_study("grid")));
 }

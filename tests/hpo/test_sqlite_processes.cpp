@@ -113,16 +113,7 @@ TEST_CASE("sqlite processes: two workers share a study, no trial lost or duplica
 
 TEST_CASE("sqlite processes: three workers split a grid, each point once, no trial more") {
   const std::string path = file_with_study("grid");
-  const std::vector<std::string> common = {"--storage", path, "--study",   "grid",
-                                           "--n-jobs",  "4",  "--sleep",   "0.001",
-                                           "--seed",    "4",  "--sampler", "grid"};
-  Worker a(common), b(common), c(common);
-  INFO(a.log());
-  INFO(b.log());
-  INFO(c.log());
-  CHECK(a.wait() == 0);
-  CHECK(b.wait() == 0);
-  CHECK(c.wait() == 0);
+  testing::run_grid_workers(path, "grid");
   SqliteStorage storage(path);
   testing::check_grid_study(storage.trials(*storage.find_study("grid")));
 }

@@ -113,6 +113,21 @@ inline void check_shared_study(const std::vector<TrialPtr>& trials,
   CHECK(counted == per_pid);
 }
 
+// Three hpo_test_workers (4 jobs each, 1 ms trials) that run the grid study `study` of `storage`
+// to its end; each must exit 0.
+inline void run_grid_workers(const std::string& storage, const std::string& study) {
+  const std::vector<std::string> args = {"--storage", storage, "--study",   study,
+                                         "--n-jobs",  "4",     "--sleep",   "0.001",
+                                         "--seed",    "4",     "--sampler", "grid"};
+  Worker a(args), b(args), c(args);
+  INFO(a.log());
+  INFO(b.log());
+  INFO(c.log());
+  CHECK(a.wait() == 0);
+  CHECK(b.wait() == 0);
+  CHECK(c.wait() == 0);
+}
+
 // A grid study (hpo_test_worker --sampler grid) that several workers shared: its 12 points each
 // taken by one complete trial, and not one trial more.
 inline void check_grid_study(const std::vector<TrialPtr>& trials) {
